@@ -1,0 +1,1 @@
+"""Benchmarks on generated data at scale: ``make bench`` (``python -m bench``)."""

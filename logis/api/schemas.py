@@ -1,0 +1,339 @@
+"""The API's typed schemas (OpenAPI 3 is generated from them). Enum values are stable English codes."""
+
+from __future__ import annotations
+
+import datetime as dt
+from enum import StrEnum
+from typing import Annotated, Any
+
+from ninja import Field, Schema
+from pydantic import BeforeValidator, ConfigDict
+
+from logis.accounts.models import Language
+from logis.api.types import BodyBool, BodyId, DateIn, Id, MoneyIn, MoneyOut, Text, _text_in
+from logis.core.permissions import Role
+from logis.invoicing.models import InvoiceStatus
+from logis.invoicing.services import REASON_MAX, TITLE_MAX
+from logis.payments.models import PaymentKind, PaymentStatus
+
+DEFAULT_LIMIT = 50
+MAX_LIMIT = 200
+MAX_OFFSET = 1_000_000_000
+REFERENCE_MAX = 120  # logis.payments.services.record_payment refuses longer references
+SEARCH_MAX = 100  # as the Factures page's search field
+IDEMPOTENCY_KEY_MAX = 255
+
+Title = Annotated[str, BeforeValidator(_text_in), Field(max_length=TITLE_MAX)]
+Reason = Annotated[str, BeforeValidator(_text_in), Field(max_length=REASON_MAX)]
+Reference = Annotated[str, BeforeValidator(_text_in), Field(max_length=REFERENCE_MAX)]
+Search = Annotated[str, BeforeValidator(_text_in), Field(max_length=SEARCH_MAX)]
+
+
+class PaymentMethodCode(StrEnum):
+    """Every method a payment may carry (``credit``: the unit's credit applied to an invoice)."""
+
+    CARD = "card"
+    ACSS_DEBIT = "acss_debit"
+    INTERAC = "interac"
+    CHEQUE = "cheque"
+    CASH = "cash"
+    OTHER = "other"
+    CREDIT = "credit"
+
+
+class ManualMethodCode(StrEnum):
+    """The methods of a payment recorded by hand (online payments come through Stripe)."""
+
+    CHEQUE = "cheque"
+    INTERAC = "interac"
+    CASH = "cash"
+    OTHER = "other"
+
+
+class InvoiceSort(StrEnum):
+    """The Factures page's sorts; a leading ``-`` sorts in descending order."""
+
+    NUMBER = "number"
+    NUMBER_DESC = "-number"
+    UNIT = "unit"
+    UNIT_DESC = "-unit"
+    TITLE = "title"
+    TITLE_DESC = "-title"
+    AMOUNT = "amount"
+    AMOUNT_DESC = "-amount"
+    BALANCE = "balance"
+    BALANCE_DESC = "-balance"
+    DUE = "due"
+    DUE_DESC = "-due"
+    STATUS = "status"
+    STATUS_DESC = "-status"
+    CREATED = "created"
+    CREATED_DESC = "-created"
+
+
+# --- Errors ----------------------------------------------------------------------------------------
+
+
+class MessageOut(Schema):
+    message: str = Field(description="What went wrong, in the language of Accept-Language (fr default, en).")
+
+
+class FieldErrorsOut(Schema):
+    errors: dict[str, list[str]] = Field(
+        description="Messages by field (``__all__``: the request as a whole), in the request's language.",
+        examples=[{"amount": ["Le montant doit être supérieur à 0 $."]}],
+    )
+
+
+# --- Reading --------------------------------------------------------------------------------------
+
+
+class PageParams(Schema):
+    limit: int = Field(DEFAULT_LIMIT, ge=1, le=MAX_LIMIT, description=f"Rows per page (at most {MAX_LIMIT}).")
+    offset: int = Field(0, ge=0, le=MAX_OFFSET, description="Rows to skip.")
+
+
+class PropertyOut(Schema):
+    id: int
+    name: str
+    address: str
+    timezone: str = Field(description="The property's time zone: its due dates and 'today' are local to it.")
+    currency: str
+    language: Language
+    payments_enabled: bool
+    role: Role = Field(description="Your role on this property.")
+    unit_count: int
+
+    @staticmethod
+    def resolve_role(obj: Any) -> str:
+        return str(obj.my_role)
+
+
+class PropertyPage(Schema):
+    count: int
+    limit: int
+    offset: int
+    items: list[PropertyOut]
+
+
+class ResidentRef(Schema):
+    id: int
+    name: str
+    email: str
+
+
+class UnitOut(Schema):
+    id: int
+    number: str
+    share: str | None = Field(description='Quote-part in percent, four decimals ("4.1667"), or null.')
+    primary_resident: ResidentRef | None
+    credit: MoneyOut = Field(description="Credit on the unit's account, usable against its invoices.")
+
+    @staticmethod
+    def resolve_share(obj: Any) -> str | None:
+        return None if obj.share is None else f"{obj.share:.4f}"
+
+    @staticmethod
+    def resolve_primary_resident(obj: Any) -> dict[str, Any] | None:
+        if obj.primary_resident_id is None:
+            return None
+        return {
+            "id": obj.primary_resident_id,
+            "name": obj.primary_resident_name or "",
+            "email": obj.primary_resident_email or "",
+        }
+
+
+class UnitPage(Schema):
+    count: int
+    limit: int
+    offset: int
+    items: list[UnitOut]
+
+
+class UnitRef(Schema):
+    id: int
+    number: str
+
+
+class InvoiceOut(Schema):
+    id: int
+    number: int | None = Field(description="Given at publishing; null for a draft.")
+    unit: UnitRef
+    title: str
+    description: str
+    amount: MoneyOut
+    amount_paid: MoneyOut
+    balance_due: MoneyOut = Field(description="What is still owed (0.00 for drafts and void invoices).")
+    due_date: dt.date = Field(description="The property's local date.")
+    status: InvoiceStatus = Field(
+        description="``overdue`` is derived: open, due date passed, balance due > 0."
+    )
+    notify_resident: bool
+    void_reason: str
+    created_at: dt.datetime
+    published_at: dt.datetime | None
+    paid_at: dt.datetime | None
+    voided_at: dt.datetime | None
+
+    @staticmethod
+    def resolve_status(obj: Any) -> str:
+        return str(obj.display_status)
+
+
+class InvoicePage(Schema):
+    count: int
+    limit: int
+    offset: int
+    items: list[InvoiceOut]
+
+
+class PaymentOut(Schema):
+    id: int
+    invoice: int = Field(description="The invoice's id.")
+    invoice_number: int | None
+    unit: UnitRef
+    kind: PaymentKind = Field(description="``reversal`` and ``refund`` give money back on ``reverses``.")
+    status: PaymentStatus
+    method: PaymentMethodCode
+    amount: MoneyOut = Field(
+        description="Always positive; a reversal or refund lowers what the invoice received."
+    )
+    paid_on: dt.date = Field(description="The property's local date.")
+    reference: str
+    note: str
+    reverses: int | None = Field(description="For a reversal or refund: the payment it gives money back on.")
+    provider_payment_id: str = Field(description="Stripe's id for an online payment; empty otherwise.")
+    created_at: dt.datetime
+
+    @staticmethod
+    def resolve_invoice(obj: Any) -> int:
+        return int(obj.invoice_id)
+
+    @staticmethod
+    def resolve_invoice_number(obj: Any) -> int | None:
+        return obj.invoice.number  # type: ignore[no-any-return]
+
+    @staticmethod
+    def resolve_reverses(obj: Any) -> int | None:
+        return obj.reverses_id  # type: ignore[no-any-return]
+
+
+class InvoiceDetailOut(InvoiceOut):
+    payments: list[PaymentOut] = Field(description="Payments, reversals and refunds, newest first.")
+
+    @staticmethod
+    def resolve_payments(obj: Any) -> list[Any]:
+        return list(obj.payments_list)
+
+
+class CardOut(Schema):
+    amount: MoneyOut
+    count: int
+
+
+class SummaryOut(Schema):
+    today: dt.date = Field(description="The property's local date the cards were computed for.")
+    total: CardOut = Field(description="Open + overdue + paid (drafts and void invoices count in no card).")
+    open: CardOut = Field(description="Published, not overdue: the sum of their balance due.")
+    overdue: CardOut = Field(
+        description="Open with the due date passed and a balance due: their balance due."
+    )
+    paid: CardOut = Field(description="Paid invoices: the sum of their amount.")
+
+
+class PaymentTotalsOut(Schema):
+    received: MoneyOut = Field(description="Money received (every method but credit).")
+    returned: MoneyOut = Field(description="Money given back (reversals and refunds).")
+    net: MoneyOut = Field(description="received - returned.")
+    credit_applied: MoneyOut = Field(description="Unit credit applied to invoices, net of its reversals.")
+
+
+class PaymentPage(Schema):
+    count: int
+    limit: int
+    offset: int
+    totals: PaymentTotalsOut = Field(
+        description="Over every payment matching the filters, not only this page."
+    )
+    items: list[PaymentOut]
+
+
+class InvoiceFilters(PageParams):
+    status: InvoiceStatus | None = Field(
+        None, description="``overdue`` and ``open`` as the Factures page shows them."
+    )
+    unit: Id | None = Field(None, description="A unit's id.")
+    due_from: DateIn | None = Field(None, description="Due on or after this date.")
+    due_to: DateIn | None = Field(None, description="Due on or before this date.")
+    search: Search | None = Field(None, description="In the title or the unit number.")
+    sort: InvoiceSort = Field(InvoiceSort.CREATED_DESC, description="Newest first unless asked otherwise.")
+
+
+class PaymentFilters(PageParams):
+    method: PaymentMethodCode | None = None
+    kind: PaymentKind | None = None
+    status: PaymentStatus | None = None
+    unit: Id | None = Field(None, description="A unit's id.")
+    date_from: DateIn | None = Field(None, description="Paid on or after this date.")
+    date_to: DateIn | None = Field(None, description="Paid on or before this date.")
+
+
+# --- Changing -------------------------------------------------------------------------------------
+
+
+class StrictSchema(Schema):
+    # An unknown field is refused: a misspelt "titel" must not be silently ignored.
+    model_config = ConfigDict(extra="forbid")
+
+
+class InvoiceCreateIn(StrictSchema):
+    unit: BodyId = Field(description="A unit of this property (with or without a primary resident).")
+    title: Title
+    amount: MoneyIn = Field(description='Greater than 0, as a string: "1234.50".')
+    due_date: DateIn = Field(description="Today or later in the property's time zone.")
+    description: Text = ""
+    notify_resident: BodyBool = Field(False, description="Email the unit's primary resident when published.")
+
+
+class InvoiceUpdateIn(StrictSchema):
+    """Only the fields sent change; the others keep their value. A draft without payments only."""
+
+    unit: BodyId | None = None
+    title: Title | None = None
+    amount: MoneyIn | None = None
+    due_date: DateIn | None = None
+    description: Text | None = None
+    notify_resident: BodyBool | None = None
+
+
+class VoidIn(StrictSchema):
+    reason: Reason = Field(description="Why the invoice is void (required).")
+
+
+class EmailOutcomeOut(Schema):
+    requested: bool = Field(description="The invoice asks for the resident to be emailed.")
+    to: str | None = Field(description="Where the email was queued (or is being written by the worker).")
+    not_sent_because: str | None = Field(description="Why no email will be sent, in the request's language.")
+
+
+class PublishOut(Schema):
+    invoice: InvoiceOut
+    email: EmailOutcomeOut
+
+
+class PaymentIn(StrictSchema):
+    amount: MoneyIn = Field(description='Greater than 0 and at most the balance due, as a string: "250.00".')
+    paid_on: DateIn = Field(description="The date it was paid; not in the future (property's time zone).")
+    method: ManualMethodCode
+    reference: Reference = Field("", description="Cheque number, transfer reference…")
+    note: Text = ""
+
+
+class ReverseIn(StrictSchema):
+    reason: Reason = Field(description="Why the payment is reversed (required).")
+
+
+class PaymentResultOut(Schema):
+    payment: PaymentOut = Field(description="The payment recorded (or the reversal).")
+    invoice: InvoiceOut = Field(description="The invoice as it is now.")

@@ -1,0 +1,44 @@
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+
+from django import template
+from django.utils import formats, translation
+
+from logis.core.dates import first_as_ordinal
+from logis.core.money import format_amount
+
+register = template.Library()
+
+
+@register.filter
+def money(value: Decimal | int | None) -> str:
+    """``1 234,56 $`` in French, ``$1,234.56`` in English."""
+    return format_amount(value)
+
+
+@register.filter
+def localdate(value: dt.date | dt.datetime | None, fmt: str = "DATE_FORMAT") -> str:
+    if value is None:
+        return ""
+    text = formats.date_format(value, fmt, use_l10n=True)
+    return first_as_ordinal(text, value) if fmt == "DATE_FORMAT" else text
+
+
+@register.simple_tag(takes_context=True)
+def url_replace(context: Any, **kwargs: Any) -> str:
+    """The current query string with some parameters replaced (pagination, sort, filters)."""
+    query = context["request"].GET.copy()
+    for key, value in kwargs.items():
+        if value is None or value == "":
+            query.pop(key, None)
+        else:
+            query[key] = value
+    return query.urlencode()
+
+
+@register.simple_tag
+def other_language() -> str:
+    return "en" if (translation.get_language() or "fr").startswith("fr") else "fr"

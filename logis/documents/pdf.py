@@ -1,0 +1,488 @@
+"""The invoice and receipt PDFs, drawn with ReportLab in the active language.
+
+Generated on request and never stored: a document takes a few tens of milliseconds (``make bench``).
+Every text goes through ``fonts.safe_text`` (no character the embedded font lacks) and is escaped for
+ReportLab's paragraph markup; amounts and dates are written as everywhere else in Logis
+(``format_amount``, Django's ``DATE_FORMAT`` of the language).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+from xml.sax.saxutils import escape
+
+from django.conf import settings
+from django.urls import reverse
+from django.utils import translation
+from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
+from reportlab.lib import colors
+from reportlab.lib.enums import TA_RIGHT
+from reportlab.lib.pagesizes import LETTER
+from reportlab.lib.styles import ParagraphStyle
+from reportlab.lib.units import inch
+from reportlab.pdfgen.canvas import Canvas
+from reportlab.platypus import Flowable, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+
+from logis.core.money import format_amount
+from logis.core.templatetags.logis import localdate
+from logis.documents.fonts import BOLD, REGULAR, register_fonts, safe_text
+from logis.documents.selectors import InvoiceDocument, ReceiptDocument
+from logis.invoicing.models import InvoiceStatus
+from logis.invoicing.templatetags.invoicing import STATUS_LABELS
+from logis.payments.models import PaymentKind
+from logis.properties.models import PaymentMethod
+
+PAGE = LETTER  # North American paper: what boards print on and mail.
+MARGIN = 0.75 * inch
+FRAME_PADDING = 6  # SimpleDocTemplate's frame keeps 6 pt inside the margins
+WIDTH = PAGE[0] - 2 * MARGIN - 2 * FRAME_PADDING
+INK = colors.HexColor("#212529")
+MUTED = colors.HexColor("#6c757d")
+RULE = colors.HexColor("#dee2e6")
+DANGER = colors.HexColor("#b02a37")
+WARNING = colors.HexColor("#997404")
+
+
+def _style(name: str, **kwargs: Any) -> ParagraphStyle:
+    base: dict[str, Any] = {"fontName": REGULAR, "fontSize": 10, "leading": 13, "textColor": INK}
+    base.update(kwargs)
+    return ParagraphStyle(name, **base)
+
+
+@dataclass(frozen=True)
+class _Styles:
+    body: ParagraphStyle
+    small: ParagraphStyle
+    label: ParagraphStyle
+    label_right: ParagraphStyle
+    strong: ParagraphStyle
+    heading: ParagraphStyle
+    org: ParagraphStyle
+    doc_title: ParagraphStyle
+    doc_number: ParagraphStyle
+    amount: ParagraphStyle
+    amount_strong: ParagraphStyle
+    banner: ParagraphStyle
+    big: ParagraphStyle
+
+
+def _styles() -> _Styles:
+    register_fonts()
+    return _Styles(
+        body=_style("body"),
+        small=_style("small", fontSize=8.5, leading=11, textColor=MUTED),
+        label=_style("label", fontSize=8.5, leading=11, textColor=MUTED),
+        label_right=_style("label_right", fontSize=8.5, leading=11, textColor=MUTED, alignment=TA_RIGHT),
+        strong=_style("strong", fontName=BOLD),
+        heading=_style("heading", fontName=BOLD, fontSize=11.5, leading=15, spaceBefore=6),
+        org=_style("org", fontName=BOLD, fontSize=14, leading=18),
+        doc_title=_style("doc_title", fontName=BOLD, fontSize=22, leading=26, alignment=TA_RIGHT),
+        doc_number=_style("doc_number", fontSize=11, leading=14, alignment=TA_RIGHT),
+        amount=_style("amount", alignment=TA_RIGHT),
+        amount_strong=_style("amount_strong", fontName=BOLD, fontSize=12, leading=15, alignment=TA_RIGHT),
+        banner=_style("banner", fontName=BOLD, fontSize=14, leading=18, textColor=colors.white),
+        big=_style("big", fontName=BOLD, fontSize=20, leading=24),
+    )
+
+
+def text(value: object) -> str:
+    """``value`` as paragraph markup: characters the font lacks replaced, markup escaped, lines kept."""
+    return escape(safe_text(str(value))).replace("\n", "<br/>")
+
+
+def _p(value: object, style: ParagraphStyle) -> Paragraph:
+    return Paragraph(text(value), style)
+
+
+def long_date(value: dt.date | None) -> str:
+    """A date as Logis pages write it (``1er mars 2026``, ``3 mars 2026`` / ``Mar. 3, 2026``)."""
+    return localdate(value) if value else ""
+
+
+def _table(cells: Sequence[Sequence[Any]], widths: Sequence[float], commands: list[Any]) -> Table:
+    """A layout table; its own font is Vera too (ReportLab's default, Helvetica, is never referenced)."""
+    table = Table(cells, colWidths=widths)
+    table.setStyle(TableStyle([("FONTNAME", (0, 0), (-1, -1), REGULAR), *commands]))
+    return table
+
+
+def _header(st: _Styles, *, property_name: str, address: str, title: str, number: str) -> Table:
+    table = _table(
+        [
+            [_p(property_name, st.org), _p(title, st.doc_title)],
+            [_p(address, st.body) if address else "", _p(number, st.doc_number) if number else ""],
+        ],
+        [WIDTH * 0.6, WIDTH * 0.4],
+        [
+            ("VALIGN", (0, 0), (-1, -1), "TOP"),
+            ("LEFTPADDING", (0, 0), (-1, -1), 0),
+            ("RIGHTPADDING", (0, 0), (-1, -1), 0),
+            ("LINEBELOW", (0, -1), (-1, -1), 0.75, RULE),
+            ("BOTTOMPADDING", (0, -1), (-1, -1), 10),
+        ],
+    )
+    return table
+
+
+def _banner(st: _Styles, headline: str, lines: Sequence[str], color: colors.Color) -> Table:
+    """A coloured box across the page: what a reader must not miss (draft, void, reversed)."""
+    line_style = _style("banner_line", textColor=colors.white)
+    cells: list[list[Flowable]] = [[_p(headline, st.banner)]]
+    cells.extend([[_p(line, line_style)] for line in lines])
+    table = _table(
+        cells,
+        [WIDTH],
+        [
+            ("BACKGROUND", (0, 0), (-1, -1), color),
+            ("LEFTPADDING", (0, 0), (-1, -1), 10),
+            ("RIGHTPADDING", (0, 0), (-1, -1), 10),
+            ("TOPPADDING", (0, 0), (-1, 0), 8),
+            ("BOTTOMPADDING", (0, -1), (-1, -1), 8),
+        ],
+    )
+    return table
+
+
+def _facts(
+    st: _Styles,
+    rows: Sequence[tuple[str, str]],
+    width: float,
+    *,
+    label_share: float = 0.42,
+    value_style: ParagraphStyle | None = None,
+) -> Table:
+    """Facts (dates, status, who) as rows of a label and its value."""
+    cells = [[_p(label, st.label), _p(value, value_style or st.body)] for label, value in rows]
+    table = _table(
+        cells,
+        [width * label_share, width * (1 - label_share)],
+        [
+            ("VALIGN", (0, 0), (-1, -1), "TOP"),
+            ("LEFTPADDING", (0, 0), (-1, -1), 0),
+            ("TOPPADDING", (0, 0), (-1, -1), 2),
+            ("BOTTOMPADDING", (0, 0), (-1, -1), 2),
+        ],
+    )
+    return table
+
+
+def _two_columns(left: Flowable, right: Flowable) -> Table:
+    table = _table(
+        [[left, right]],
+        [WIDTH * 0.5, WIDTH * 0.5],
+        [
+            ("VALIGN", (0, 0), (-1, -1), "TOP"),
+            ("LEFTPADDING", (0, 0), (-1, -1), 0),
+            ("RIGHTPADDING", (0, 0), (0, -1), 12),
+        ],
+    )
+    return table
+
+
+def _decorations(*, footer: str, watermark: str | None) -> Callable[[Canvas, Any], None]:
+    """Each page's footer (what and whose, page number) and, for a draft or a void invoice, a
+    diagonal word across the page."""
+    safe_footer = safe_text(footer)
+    safe_mark = safe_text(watermark) if watermark else None
+
+    def draw(canvas: Canvas, doc: Any) -> None:
+        canvas.saveState()
+        if safe_mark:
+            canvas.setFont(BOLD, 72)
+            canvas.setFillColor(colors.Color(0.85, 0.2, 0.25, alpha=0.12))
+            canvas.translate(PAGE[0] / 2, PAGE[1] / 2)
+            canvas.rotate(35)
+            canvas.drawCentredString(0, 0, safe_mark)
+            canvas.rotate(-35)
+            canvas.translate(-PAGE[0] / 2, -PAGE[1] / 2)
+        canvas.setFont(REGULAR, 8)
+        canvas.setFillColor(MUTED)
+        page = safe_text(_("Page %(page)s") % {"page": doc.page})
+        canvas.drawString(MARGIN, MARGIN / 2, safe_footer)
+        canvas.drawRightString(PAGE[0] - MARGIN, MARGIN / 2, page)
+        canvas.restoreState()
+
+    return draw
+
+
+def _build(story: list[Flowable], *, title: str, author: str, footer: str, watermark: str | None) -> bytes:
+    buffer = io.BytesIO()
+    doc = SimpleDocTemplate(
+        buffer,
+        pagesize=PAGE,
+        leftMargin=MARGIN,
+        rightMargin=MARGIN,
+        topMargin=MARGIN,
+        bottomMargin=MARGIN,
+        title=safe_text(title),
+        author=safe_text(author),
+        creator="Logis",
+        # Vera from the first line: ReportLab's default Helvetica (WinAnsi only) is never referenced.
+        initialFontName=REGULAR,
+        lang=(translation.get_language() or "fr")[:2],  # the document's language, for screen readers
+    )
+    decorate = _decorations(footer=footer, watermark=watermark)
+    doc.build(story, onFirstPage=decorate, onLaterPages=decorate)
+    return buffer.getvalue()
+
+
+def _method_labels(codes: Sequence[str]) -> str:
+    labels = dict(PaymentMethod.choices)
+    return ", ".join(str(labels[c]) for c in codes if c in labels)
+
+
+def billed_to(unit_number: str, resident_name: str) -> str:
+    """``Marie Tremblay, Unit 101``, or ``Unit 112`` alone when the unit has no primary resident."""
+    unit = _("Unit %(unit)s") % {"unit": unit_number}
+    return f"{resident_name}, {unit}" if resident_name else unit
+
+
+def invoice_title(document: InvoiceDocument) -> str:
+    """The PDF's title and the page heading's number: ``Invoice no. 7``, or the draft's or void's word."""
+    number = document.invoice.number
+    if number:
+        return _("Invoice no. %(number)s") % {"number": number}
+    if document.is_draft:
+        return pgettext("pdf document", "Draft")
+    return pgettext("pdf document", "Void invoice")
+
+
+def _amount_rows(st: _Styles, document: InvoiceDocument) -> list[Flowable]:
+    """What is billed, then what was paid and what is left. The description flows as paragraphs, not
+    inside a table cell: a long one continues on the next page instead of failing to fit."""
+    invoice = document.invoice
+    # A draft shows what it will ask for once published; ``balance_due`` is 0 until then.
+    balance = invoice.amount - invoice.amount_paid if document.is_draft else document.balance_due
+    columns = [WIDTH * 0.72, WIDTH * 0.28]
+    padding = [
+        ("VALIGN", (0, 0), (-1, -1), "TOP"),
+        ("LEFTPADDING", (0, 0), (-1, -1), 0),
+        ("RIGHTPADDING", (0, 0), (-1, -1), 0),
+        ("TOPPADDING", (0, 0), (-1, -1), 5),
+        ("BOTTOMPADDING", (0, 0), (-1, -1), 5),
+    ]
+    billed = _table(
+        [
+            [
+                _p(pgettext("invoice", "Description"), st.label),
+                _p(pgettext("invoice", "Amount"), st.label_right),
+            ],
+            [_p(invoice.title, st.strong), _p(format_amount(invoice.amount), st.amount)],
+        ],
+        columns,
+        [*padding, ("LINEBELOW", (0, 0), (-1, 0), 0.75, RULE), ("BOTTOMPADDING", (0, 1), (-1, 1), 2)],
+    )
+    description = _style("description", rightIndent=columns[1])
+    lines: list[Flowable] = [
+        _p(line, description) if line.strip() else Spacer(1, 8)
+        for line in invoice.description.strip().splitlines()
+    ]
+    totals = _table(
+        [
+            [_p(_("Amount paid"), st.body), _p(format_amount(invoice.amount_paid), st.amount)],
+            [_p(_("Balance due"), st.strong), _p(format_amount(balance), st.amount_strong)],
+        ],
+        columns,
+        [*padding, ("LINEABOVE", (0, 0), (-1, 0), 0.75, RULE), ("LINEABOVE", (0, 1), (-1, 1), 1, INK)],
+    )
+    return [billed, *lines, Spacer(1, 6), totals]
+
+
+def portal_invoice_url(invoice_id: int) -> str:
+    """Where the resident sees and pays this invoice: ``SITE_URL`` + the portal's invoice page."""
+    return f"{settings.SITE_URL}{reverse('portal:invoice', args=[invoice_id])}"
+
+
+def _how_to_pay(st: _Styles, document: InvoiceDocument, *, online: bool) -> list[Flowable]:
+    prop = document.property
+    lines: list[str] = []
+    if online:
+        lines.append(
+            _("Online, in your resident portal: %(url)s") % {"url": portal_invoice_url(document.invoice.pk)}
+        )
+    methods = _method_labels(prop.accepted_methods or []) if prop.payments_enabled else ""
+    if methods:
+        lines.append(_("Accepted payment methods: %(methods)s") % {"methods": methods})
+    if not lines:
+        lines.append(_("Pay your manager by the usual means."))
+    if document.invoice.number:
+        lines.append(
+            _("Please write the invoice number (%(number)s) on your payment.")
+            % {"number": document.invoice.number}
+        )
+    return [_p(_("How to pay"), st.heading), *[_p(line, st.body) for line in lines]]
+
+
+def render_invoice_pdf(document: InvoiceDocument, *, online_payment: bool) -> bytes:
+    """The invoice as a PDF in the active language. ``online_payment``: whether the property takes
+    payments online now (the portal address is printed then)."""
+    st = _styles()
+    invoice, prop = document.invoice, document.property
+    status = document.status
+    story: list[Flowable] = [
+        _header(
+            st,
+            property_name=prop.name,
+            address=prop.address,
+            title=pgettext("pdf document", "Draft invoice")
+            if document.is_draft
+            else pgettext("pdf document", "Invoice"),
+            number=_("No. %(number)s") % {"number": invoice.number} if invoice.number else "",
+        ),
+        Spacer(1, 12),
+    ]
+    watermark = None
+    if document.is_draft:
+        watermark = pgettext("watermark", "DRAFT")
+        story += [
+            _banner(
+                st,
+                _("DRAFT — not an invoice"),
+                [_("This draft has not been published: it has no number and nothing is owed on it yet.")],
+                WARNING,
+            ),
+            Spacer(1, 12),
+        ]
+    elif document.is_void:
+        watermark = pgettext("watermark", "VOID")
+        lines = [_("This invoice was voided: nothing is owed on it.")]
+        if invoice.void_reason:
+            lines.append(_("Reason: %(reason)s") % {"reason": invoice.void_reason})
+        if invoice.amount_paid > 0:
+            lines.append(
+                _("The %(amount)s received on it were kept as credit on the unit's account.")
+                % {"amount": format_amount(invoice.amount_paid)}
+            )
+        story += [_banner(st, pgettext("pdf banner", "VOID"), lines, DANGER), Spacer(1, 12)]
+
+    status_text = str(STATUS_LABELS.get(status, status))
+    if status == InvoiceStatus.VOID and invoice.void_reason:
+        status_text = _("%(status)s — %(reason)s") % {"status": status_text, "reason": invoice.void_reason}
+    facts = [
+        (_("Issue date"), long_date(document.issued_on) if document.issued_on else _("Not published")),
+        (pgettext("invoice", "Due date"), long_date(invoice.due_date)),
+        (pgettext("invoice", "Status"), status_text),
+    ]
+    billed = [
+        _p(_("Billed to"), st.label),
+        _p(billed_to(document.unit_number, document.resident_name), st.body),
+    ]
+    story += [_two_columns(billed, _facts(st, facts, WIDTH * 0.5)), Spacer(1, 16)]
+    if document.late_fee_of is not None:
+        origin = document.late_fee_of
+        story += [
+            _p(
+                _("Late fee on invoice no. %(number)s — %(title)s")
+                % {"number": origin.number or "—", "title": origin.title},
+                st.body,
+            ),
+            Spacer(1, 8),
+        ]
+    story += [*_amount_rows(st, document), Spacer(1, 16)]
+    if status in (InvoiceStatus.DRAFT, InvoiceStatus.OPEN, InvoiceStatus.OVERDUE):
+        story += _how_to_pay(st, document, online=online_payment)
+    elif status == InvoiceStatus.PAID:
+        story.append(_p(_("This invoice is paid in full. Thank you!"), st.strong))
+    title = invoice_title(document)
+    return _build(
+        story,
+        title=f"{title} — {prop.name}",
+        author=prop.name,
+        footer=f"{prop.name} — {title}",
+        watermark=watermark,
+    )
+
+
+def receipt_title(document: ReceiptDocument) -> str:
+    return _("Receipt no. %(number)s") % {"number": document.number}
+
+
+def _returned_banner(st: _Styles, document: ReceiptDocument) -> list[Flowable]:
+    if not document.returned:
+        return []
+    payment = document.payment
+    if document.reversed:
+        on = next(r.on for r in document.returned if r.kind == PaymentKind.REVERSAL)
+        headline = _("PAYMENT REVERSED")
+        lines = [
+            _("This payment was reversed on %(date)s: it no longer counts toward the invoice.")
+            % {"date": long_date(on)}
+        ]
+    else:
+        refunded = document.refunded
+        headline = _("PAYMENT REFUNDED") if refunded >= payment.amount else _("PAYMENT PARTLY REFUNDED")
+        lines = [
+            _("Refund of %(amount)s on %(date)s.")
+            % {"amount": format_amount(r.amount), "date": long_date(r.on)}
+            for r in document.returned
+        ]
+    return [_banner(st, headline, lines, DANGER), Spacer(1, 12)]
+
+
+def render_receipt_pdf(document: ReceiptDocument) -> bytes:
+    """The receipt of a payment as a PDF in the active language."""
+    st = _styles()
+    payment, invoice, prop = document.payment, document.invoice, document.property
+    story: list[Flowable] = [
+        _header(
+            st,
+            property_name=prop.name,
+            address=prop.address,
+            title=pgettext("pdf document", "Receipt"),
+            number=_("No. %(number)s") % {"number": document.number},
+        ),
+        Spacer(1, 12),
+        *_returned_banner(st, document),
+    ]
+    invoice_line = (
+        _("No. %(number)s — %(title)s") % {"number": invoice.number, "title": invoice.title}
+        if invoice.number
+        else invoice.title
+    )
+    facts = [
+        (_("Received from"), billed_to(payment.unit.number, document.resident_name)),
+        (_("Date received"), long_date(payment.paid_on)),
+        (_("Payment method"), str(payment.get_method_display())),
+    ]
+    if payment.reference:
+        facts.append((_("Reference"), payment.reference))
+    facts += [
+        (pgettext("pdf document", "Invoice"), invoice_line),
+        (_("Balance of the invoice after this payment"), format_amount(document.balance_after)),
+    ]
+    story += [
+        _facts(st, [(_("Amount received"), format_amount(payment.amount))], WIDTH, value_style=st.big),
+        Spacer(1, 8),
+        _facts(st, facts, WIDTH, label_share=0.35),
+        Spacer(1, 16),
+    ]
+    if invoice.status == InvoiceStatus.VOID and not document.reversed and document.refunded < payment.amount:
+        story += [
+            _p(
+                _("The invoice was voided since: this payment was kept as credit on the unit's account."),
+                st.body,
+            ),
+            Spacer(1, 8),
+        ]
+    if not document.returned:
+        story.append(_p(_("Thank you for your payment."), st.strong))
+    story += [
+        Spacer(1, 16),
+        _p(
+            _("The receipt number is made of the property's number and the payment's number in Logis."),
+            st.small,
+        ),
+    ]
+    title = receipt_title(document)
+    return _build(
+        story,
+        title=f"{title} — {prop.name}",
+        author=prop.name,
+        footer=f"{prop.name} — {title}",
+        watermark=None,
+    )

@@ -1,0 +1,170 @@
+"""What an invoice PDF and a receipt PDF say, read in a fixed number of queries.
+
+The callers pass the invoices or payments the reader may see (a manager: the property's; a resident:
+``logis.portal.selectors.visible_invoices``), so scoping stays where it is decided; an id outside that
+scope gives None (404). The documents hold values, not text: ``logis.documents.pdf`` writes them in
+the reader's language.
+"""
+
+from __future__ import annotations
+
+import builtins
+import datetime as dt
+from dataclasses import dataclass, field
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+from django.db.models import QuerySet
+
+from logis.core.dates import today_in
+from logis.invoicing.models import Invoice, InvoiceStatus
+from logis.payments.models import Payment, PaymentKind, PaymentStatus
+from logis.properties.models import Occupancy, Property, Unit
+
+ZERO = Decimal("0.00")
+
+
+def _primary_resident_name(unit: Unit) -> str:
+    """The name of the unit's primary resident today, or "" (one query)."""
+    name = (
+        Occupancy.objects.filter(unit=unit, is_primary=True).values_list("resident__name", flat=True).first()
+    )
+    return name or ""
+
+
+@dataclass(frozen=True)
+class LateFeeOrigin:
+    """The invoice a late-fee invoice was billed for."""
+
+    number: int | None
+    title: str
+
+
+@dataclass(frozen=True)
+class InvoiceDocument:
+    invoice: Invoice  # with ``display_status`` and ``balance_due`` (``with_status``)
+    property: Property
+    unit_number: str
+    resident_name: str  # the unit's primary resident, "" when it has none
+    issued_on: dt.date | None  # the publish date in the property's zone; None for a draft
+    late_fee_of: LateFeeOrigin | None
+
+    @builtins.property
+    def status(self) -> str:
+        return str(self.invoice.display_status)  # type: ignore[attr-defined]
+
+    @builtins.property
+    def balance_due(self) -> Decimal:
+        return Decimal(self.invoice.balance_due)  # type: ignore[attr-defined]
+
+    @builtins.property
+    def is_draft(self) -> bool:
+        return self.invoice.status == InvoiceStatus.DRAFT
+
+    @builtins.property
+    def is_void(self) -> bool:
+        return self.invoice.status == InvoiceStatus.VOID
+
+
+def local_date(instant: dt.datetime | None, tz_name: str) -> dt.date | None:
+    return instant.astimezone(ZoneInfo(tz_name)).date() if instant is not None else None
+
+
+def invoice_document(*, invoices: QuerySet[Invoice], invoice_id: int) -> InvoiceDocument | None:
+    """The invoice ``invoice_id`` if ``invoices`` holds it, with what its PDF shows; four queries."""
+    zone = invoices.filter(pk=invoice_id).values_list("property__timezone", flat=True).first()
+    if zone is None:
+        return None
+    invoice = (
+        Invoice.objects.with_status(today_in(zone))  # type: ignore[attr-defined]
+        .select_related("unit", "property")
+        .get(pk=invoice_id)
+    )
+    from logis.collections.models import LateFee
+
+    fee = LateFee.objects.filter(fee_invoice=invoice).select_related("original").first()
+    return InvoiceDocument(
+        invoice=invoice,
+        property=invoice.property,
+        unit_number=invoice.unit.number,
+        resident_name=_primary_resident_name(invoice.unit),
+        issued_on=local_date(invoice.published_at, zone),
+        late_fee_of=LateFeeOrigin(number=fee.original.number, title=fee.original.title) if fee else None,
+    )
+
+
+def receipt_number(payment: Payment) -> str:
+    """A receipt's number: the property's id and the payment's, ``3-000042``.
+
+    Derived, not stored: the payment's id never changes and is unique, so the same payment always
+    prints the same number; the property's id in front tells two buildings' receipts apart.
+    """
+    return f"{payment.property_id}-{payment.pk:06d}"
+
+
+@dataclass(frozen=True)
+class Returned:
+    """A reversal or refund of the receipt's payment."""
+
+    kind: str  # PaymentKind.REVERSAL or PaymentKind.REFUND
+    amount: Decimal
+    on: dt.date
+
+
+@dataclass(frozen=True)
+class ReceiptDocument:
+    payment: Payment  # with ``invoice``, ``unit`` and ``property``
+    number: str
+    resident_name: str
+    balance_after: Decimal  # the invoice's balance right after this payment was recorded
+    returned: list[Returned] = field(default_factory=list)
+
+    @builtins.property
+    def invoice(self) -> Invoice:
+        return self.payment.invoice
+
+    @builtins.property
+    def property(self) -> Property:
+        return self.payment.property
+
+    @builtins.property
+    def reversed(self) -> bool:
+        return any(r.kind == PaymentKind.REVERSAL for r in self.returned)
+
+    @builtins.property
+    def refunded(self) -> Decimal:
+        return sum((r.amount for r in self.returned if r.kind == PaymentKind.REFUND), ZERO)
+
+
+def receipt_document(*, payments: QuerySet[Payment], payment_id: int) -> ReceiptDocument | None:
+    """The receipt of payment ``payment_id`` if ``payments`` holds it and it is money received that
+    succeeded (a pending or failed online payment, a reversal or a refund has none); three queries.
+
+    The balance after the payment is the invoice's amount less what the payments recorded up to this
+    one (in the order they were recorded, reversals and refunds subtracted) had paid: the receipt says
+    the same thing today as the day it was issued, whatever happened to the invoice since.
+    """
+    payment = (
+        payments.filter(pk=payment_id, kind=PaymentKind.PAYMENT, status=PaymentStatus.SUCCEEDED)
+        .select_related("invoice", "unit", "property")
+        .first()
+    )
+    if payment is None:
+        return None
+    rows = Payment.objects.filter(invoice_id=payment.invoice_id, status=PaymentStatus.SUCCEEDED).values_list(
+        "pk", "kind", "amount", "paid_on", "reverses_id"
+    )
+    paid_until = ZERO
+    returned: list[Returned] = []
+    for pk, kind, amount, paid_on, reverses_id in rows.order_by("pk"):
+        if pk <= payment.pk:
+            paid_until += amount if kind == PaymentKind.PAYMENT else -amount
+        if reverses_id == payment.pk:
+            returned.append(Returned(kind=kind, amount=amount, on=paid_on))
+    return ReceiptDocument(
+        payment=payment,
+        number=receipt_number(payment),
+        resident_name=_primary_resident_name(payment.unit),
+        balance_after=max(payment.invoice.amount - paid_until, ZERO),
+        returned=returned,
+    )

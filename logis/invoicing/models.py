@@ -1,0 +1,148 @@
+from __future__ import annotations
+
+import builtins
+import datetime as dt
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.validators import MinValueValidator
+from django.db import models
+from django.db.models import Case, F, Q, Value, When
+from django.db.models.functions import Round
+from django.utils.translation import gettext_lazy as _
+
+
+class InvoiceStatus(models.TextChoices):
+    """Statuses as people see them. OVERDUE is never stored: it is derived by ``with_status``."""
+
+    DRAFT = "draft", _("Draft")
+    OPEN = "open", _("Open")
+    PAID = "paid", _("Paid")
+    OVERDUE = "overdue", _("Overdue")
+    VOID = "void", _("Void")
+
+
+STORED_STATUSES = (InvoiceStatus.DRAFT, InvoiceStatus.OPEN, InvoiceStatus.PAID, InvoiceStatus.VOID)
+
+
+def overdue_q(today: dt.date) -> Q:
+    """The one definition of 'En retard': open, due before today (property's zone), balance > 0."""
+    return Q(status=InvoiceStatus.OPEN, due_date__lt=today, amount_paid__lt=F("amount"))
+
+
+class InvoiceQuerySet(models.QuerySet["Invoice"]):
+    def with_status(self, today: dt.date) -> InvoiceQuerySet:
+        """Annotate ``display_status`` (stored status, or 'overdue') and ``balance_due``.
+
+        ``today`` is the property's local date (``logis.core.dates.today_in(property.timezone)``).
+        List, filters, cards, detail, emails and the API all use this one expression.
+        """
+        return self.annotate(
+            display_status=Case(
+                When(overdue_q(today), then=Value(InvoiceStatus.OVERDUE.value)),
+                default=F("status"),
+                output_field=models.CharField(),
+            ),
+            # Round: SQLite computes the difference as a float (0.0600000000000001); PostgreSQL is exact.
+            balance_due=Case(
+                When(
+                    status__in=[InvoiceStatus.OPEN, InvoiceStatus.PAID],
+                    then=Round(F("amount") - F("amount_paid"), 2),
+                ),
+                default=Value(Decimal("0.00")),
+                output_field=models.DecimalField(max_digits=12, decimal_places=2),
+            ),
+        )
+
+    def with_display_status(self, status: str, today: dt.date) -> InvoiceQuerySet:
+        """Filter on the status people see (``overdue`` derived, ``open`` excluding overdue)."""
+        if status == InvoiceStatus.OVERDUE:
+            return self.filter(overdue_q(today))
+        if status == InvoiceStatus.OPEN:
+            return self.filter(status=InvoiceStatus.OPEN).exclude(overdue_q(today))
+        return self.filter(status=status)
+
+    def visible_to_residents(self) -> InvoiceQuerySet:
+        """Residents never see drafts, nor drafts voided before they were ever published (no number)."""
+        return self.exclude(status=InvoiceStatus.DRAFT).exclude(
+            status=InvoiceStatus.VOID, number__isnull=True
+        )
+
+
+class Invoice(models.Model):
+    property = models.ForeignKey("properties.Property", on_delete=models.PROTECT, related_name="invoices")
+    unit = models.ForeignKey("properties.Unit", on_delete=models.PROTECT, related_name="invoices")
+    number = models.PositiveIntegerField(_("number"), null=True, blank=True)
+    title = models.CharField(_("title"), max_length=200)
+    amount = models.DecimalField(
+        _("amount"), max_digits=12, decimal_places=2, validators=[MinValueValidator(Decimal("0.01"))]
+    )
+    # Sum of the payments applied, net of reversals and refunds; kept by the payment services
+    # in the same transaction as each payment, so balance = amount - amount_paid is one column away.
+    amount_paid = models.DecimalField(
+        _("amount paid"), max_digits=12, decimal_places=2, default=Decimal("0.00")
+    )
+    due_date = models.DateField(_("due date"))
+    description = models.TextField(_("description"), blank=True)
+    notify_resident = models.BooleanField(_("send an email notification to the resident"), default=False)
+    status = models.CharField(
+        _("status"),
+        max_length=8,
+        choices=[(s.value, s.label) for s in STORED_STATUSES],
+        default=InvoiceStatus.DRAFT,
+    )
+    void_reason = models.CharField(_("reason"), max_length=500, blank=True)
+    # None: created by Logis itself (recurring dues, late fees).
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    published_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    published_at = models.DateTimeField(null=True, blank=True)
+    voided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    voided_at = models.DateTimeField(null=True, blank=True)
+    paid_at = models.DateTimeField(null=True, blank=True)
+    # Generated when the creation form is rendered: a second POST of the same form (double click,
+    # retried request) finds this invoice instead of creating a duplicate.
+    creation_token = models.UUIDField(null=True, blank=True, unique=True, editable=False)
+
+    objects = InvoiceQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["property", "number"], name="invoice_number_unique_in_property"),
+            models.CheckConstraint(condition=Q(amount__gt=0), name="invoice_amount_positive"),
+            models.CheckConstraint(
+                condition=Q(amount_paid__gte=0) & Q(amount_paid__lte=F("amount")),
+                name="invoice_paid_within_amount",
+            ),
+            models.CheckConstraint(
+                condition=Q(status="draft", number__isnull=True)
+                | (~Q(status="draft") & Q(number__isnull=False))
+                | Q(status="void"),
+                name="invoice_number_iff_published",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["property", "status", "due_date"]),
+            models.Index(fields=["property", "-created_at", "-id"]),
+            models.Index(fields=["property", "due_date"]),
+            models.Index(fields=["unit", "status"]),
+        ]
+        verbose_name = _("invoice")
+        verbose_name_plural = _("invoices")
+
+    def __str__(self) -> str:
+        return f"#{self.number} {self.title}" if self.number else self.title
+
+    @builtins.property
+    def balance(self) -> Decimal:
+        if self.status in (InvoiceStatus.DRAFT, InvoiceStatus.VOID):
+            return Decimal("0.00")
+        return self.amount - self.amount_paid

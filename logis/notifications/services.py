@@ -1,0 +1,680 @@
+"""Queue emails in the caller's transaction; the worker (``tasks.deliver_email``) sends them.
+
+INTERFACE used by invoicing (keep these signatures):
+- ``invoice_email_blocker(invoice) -> str | None``: why no email can be sent for this invoice
+  (translated text), or None when the unit's primary resident has a valid email.
+- ``queue_invoice_published_email(*, invoice) -> EmailMessage | None``: called inside
+  ``publish_invoice``'s transaction when ``invoice.notify_resident`` is set; queues exactly one email
+  (idempotent by key) or returns None when ``invoice_email_blocker`` gives a reason.
+- ``queue_payment_receipt_email(*, payment) -> EmailMessage | None``: called in the transaction that
+  records a succeeded payment (manual or online), after the invoice's ``amount_paid`` is updated;
+  one receipt per payment (key ``payment-receipt:<id>``), in the resident's language, or None.
+
+Delivery (``deliver_message``, run by the ``deliver_email`` task):
+1. a short transaction locks the message row; a message already SENT or FAILED, or not due yet
+   (``next_attempt_at`` in the future: another worker holds the lease, or a retry is scheduled),
+   is left alone. Otherwise the attempt is counted and ``next_attempt_at`` is pushed one lease
+   ahead, so no second worker sends it while this one talks to the mail server;
+2. the email is sent with no transaction open (a slow mail server never holds database locks);
+3. a second short transaction records the outcome: SENT with ``sent_at``; or, on failure, the
+   reason, and either a retry (``next_attempt_at`` with exponential backoff and a new task with
+   the same ``run_after``, both in one transaction) or FAILED after ``MAX_ATTEMPTS``.
+
+The one window for a duplicate: the process dies after the mail server accepted the message and
+before step 3 commits. The message then stays QUEUED; once its lease has passed,
+``requeue_stalled_emails`` (``manage.py send_queued_emails``) sends it again. The Message-ID is
+derived from the message's key, so most mail clients show such a duplicate once.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import smtplib
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.core.mail import EmailMultiAlternatives
+from django.core.validators import validate_email
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.template.loader import render_to_string
+from django.urls import NoReverseMatch, reverse
+from django.utils import formats, timezone, translation
+from django.utils.functional import Promise
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext, pgettext
+
+from logis.core.dates import long_date
+from logis.core.money import format_amount
+from logis.invoicing.models import InvoiceStatus
+from logis.notifications.models import DeliveryStatus, EmailMessage
+from logis.notifications.tasks import deliver_email
+
+if TYPE_CHECKING:
+    from logis.invoicing.models import Invoice
+    from logis.payments.models import Payment
+    from logis.properties.models import Property, Resident
+
+logger = logging.getLogger(__name__)
+StrOrPromise = str | Promise
+
+INVOICE_PUBLISHED = "invoice_published"
+INVOICE_VOIDED = "invoice_void"
+PAYMENT_RECEIPT = "payment_receipt"
+RECEIPT_KEY_PREFIX = "payment-receipt:"  # + the payment's id: one receipt email per payment
+LANGUAGES = ("fr", "en")
+MAX_ATTEMPTS = 8
+FIRST_RETRY_DELAY = dt.timedelta(seconds=30)
+MAX_RETRY_DELAY = dt.timedelta(hours=6)
+# How long a worker may take to hand a message to the mail server before another may try again.
+SEND_LEASE = dt.timedelta(minutes=5)
+# A QUEUED message without a schedule and without a task this long after it was queued is stalled.
+STALL_GRACE = dt.timedelta(minutes=1)
+MAX_ERROR_LENGTH = 500
+
+
+# --- Queuing ---------------------------------------------------------------------------------
+
+
+class Lookup:
+    """Marks an argument left out: look the primary resident up (``None`` means: known to have none)."""
+
+
+LOOKUP = Lookup()
+# Publishing more emails than this at once renders and queues them in the worker, not in the request:
+# a 2,000-unit batch publishes in seconds instead of minutes (see ``prepare_invoice_emails``).
+INLINE_EMAIL_LIMIT = 20
+
+
+def primary_resident(invoice: Invoice) -> Resident | None:
+    occupancy = invoice.unit.occupancies.select_related("resident").filter(is_primary=True).first()
+    return occupancy.resident if occupancy else None
+
+
+def primary_residents(unit_ids: Iterable[int]) -> dict[int, Resident]:
+    """The primary resident of each of these units that has one, in one query."""
+    from logis.properties.models import Occupancy
+
+    occupancies = Occupancy.objects.select_related("resident").filter(
+        unit_id__in=set(unit_ids), is_primary=True
+    )
+    return {o.unit_id: o.resident for o in occupancies}
+
+
+def invoice_email_blocker(invoice: Invoice, *, resident: Resident | Lookup | None = LOOKUP) -> str | None:
+    if isinstance(resident, Lookup):
+        resident = primary_resident(invoice)
+    if resident is None:
+        message = _("Unit %(unit)s has no primary resident: no email can be sent.")
+        return message % {"unit": invoice.unit.number}
+    if not resident.email:
+        return _("%(name)s, the primary resident of unit %(unit)s, has no email address.") % {
+            "name": resident.name,
+            "unit": invoice.unit.number,
+        }
+    try:
+        validate_email(resident.email)
+    except DjangoValidationError:
+        return _("The email address of %(name)s is not valid.") % {"name": resident.name}
+    return None
+
+
+def invoice_link(invoice: Invoice) -> str:
+    """The absolute address where the resident views this invoice (the portal's page once it exists)."""
+    try:
+        path = reverse("portal:invoice", args=[invoice.pk])
+    except NoReverseMatch:
+        path = reverse("portal:home")
+    return f"{settings.SITE_URL}{path}"
+
+
+def _email_language(resident: Resident, invoice: Invoice) -> str:
+    for candidate in (resident.language, invoice.property.language):
+        if candidate in LANGUAGES:
+            return candidate
+    return "fr"
+
+
+def render_invoice_published(*, invoice: Invoice, resident: Resident, language: str) -> tuple[str, str, str]:
+    """Subject, plain text and HTML of the 'new invoice' email, written in ``language``."""
+    with translation.override(language):
+        # One line, whatever the title holds: a header never carries a line break.
+        subject = _("New invoice — %(title)s") % {"title": " ".join(invoice.title.split())}
+        context = {
+            "subject": subject,
+            "language": language,
+            "resident_name": resident.name,
+            "property_name": invoice.property.name,
+            "unit": invoice.unit.number,
+            "number": invoice.number,
+            "title": invoice.title,
+            "amount": format_amount(invoice.amount, language),
+            "due_date": long_date(invoice.due_date, language),
+            "description": invoice.description.strip(),
+            "link": invoice_link(invoice),
+        }
+        text = render_to_string("notifications/email/invoice_published.txt", context).strip() + "\n"
+        html = render_to_string("notifications/email/invoice_published.html", context)
+    return subject[:255], text, html
+
+
+def queue_invoice_published_email(
+    *, invoice: Invoice, resident: Resident | Lookup | None = LOOKUP
+) -> EmailMessage | None:
+    """Queue the 'new invoice' email to the unit's primary resident, once per invoice.
+
+    Runs in the caller's transaction (``publish_invoice``): the message and its delivery task are
+    written together, so a publish that rolls back queues nothing. ``resident``: the unit's primary
+    resident when the caller already has it (bulk publishing), else looked up.
+    """
+    return queue_resident_email(
+        invoice=invoice,
+        resident=resident,
+        key=f"invoice-published:{invoice.pk}",
+        kind=INVOICE_PUBLISHED,
+        render=lambda person, language: render_invoice_published(
+            invoice=invoice, resident=person, language=language
+        ),
+    )
+
+
+def queue_invoice_published_emails_later(*, invoice_ids: list[int]) -> None:
+    """Hand the 'new invoice' emails of many just-published invoices to the worker, in the caller's
+    transaction: one task row instead of rendering and queuing each email in the request. The worker
+    (``prepare_invoice_emails``) writes each message once (by key), so running it twice is harmless."""
+    from logis.notifications.tasks import prepare_invoice_emails
+
+    if invoice_ids:
+        prepare_invoice_emails.enqueue(sorted(invoice_ids))
+
+
+PREPARE_CHUNK = 200
+
+
+def prepare_published_emails(*, invoice_ids: list[int]) -> int:
+    """Queue the 'new invoice' email of each invoice still open and asking for it; returns how many.
+
+    Run by the worker. Each chunk commits on its own, so a crash keeps what was done and a rerun
+    (the task retried, or ``requeue_missing_published_emails``) adds only what is missing.
+    """
+    from logis.invoicing.models import Invoice
+
+    queued = 0
+    ids = sorted(set(invoice_ids))
+    for start in range(0, len(ids), PREPARE_CHUNK):
+        chunk = ids[start : start + PREPARE_CHUNK]
+        with transaction.atomic():
+            invoices = list(
+                Invoice.objects.select_related("unit", "property")
+                .filter(pk__in=chunk, status=InvoiceStatus.OPEN, notify_resident=True)
+                .exclude(emails__kind=INVOICE_PUBLISHED)
+                .order_by("pk")
+            )
+            residents = primary_residents(i.unit_id for i in invoices)
+            for invoice in invoices:
+                if queue_invoice_published_email(invoice=invoice, resident=residents.get(invoice.unit_id)):
+                    queued += 1
+    return queued
+
+
+def requeue_missing_published_emails(*, now: dt.datetime | None = None) -> list[int]:
+    """Safety net for ``prepare_invoice_emails`` lost with a worker: invoices published, asking for
+    the email, with a resident to write to, and still without their 'new invoice' email well after
+    publishing get a new preparation task. Looks back two days."""
+    from logis.invoicing.models import Invoice
+
+    now = now or timezone.now()
+    invoices = list(
+        Invoice.objects.select_related("unit")
+        .filter(
+            status=InvoiceStatus.OPEN,
+            notify_resident=True,
+            published_at__lte=now - SEND_LEASE,
+            published_at__gte=now - dt.timedelta(days=2),
+        )
+        .exclude(emails__kind=INVOICE_PUBLISHED)
+    )
+    residents = primary_residents(i.unit_id for i in invoices)
+    ids = [i.pk for i in invoices if invoice_email_blocker(i, resident=residents.get(i.unit_id)) is None]
+    with transaction.atomic():
+        queue_invoice_published_emails_later(invoice_ids=ids)
+    return ids
+
+
+def render_payment_receipt(*, payment: Payment, resident: Resident, language: str) -> tuple[str, str, str]:
+    """Subject, plain text and HTML of the receipt for a payment, written in ``language``."""
+    invoice = payment.invoice
+    balance = invoice.amount - invoice.amount_paid
+    with translation.override(language):
+        subject = _("Payment received — %(title)s") % {"title": " ".join(invoice.title.split())}
+        context = {
+            "subject": subject,
+            "language": language,
+            "resident_name": resident.name,
+            "property_name": invoice.property.name,
+            "unit": invoice.unit.number,
+            "number": invoice.number,
+            "title": invoice.title,
+            "amount": format_amount(payment.amount, language),
+            "paid_on": long_date(payment.paid_on, language),
+            "method": str(payment.get_method_display()),
+            "reference": payment.reference,
+            "balance": format_amount(balance, language),
+            "paid_in_full": balance == 0,
+            "link": invoice_link(invoice),
+        }
+        text = render_to_string("notifications/email/payment_receipt.txt", context).strip() + "\n"
+        html = render_to_string("notifications/email/payment_receipt.html", context)
+    return subject[:255], text, html
+
+
+def queue_payment_receipt_email(*, payment: Payment) -> EmailMessage | None:
+    """Queue the receipt of a succeeded payment to the unit's primary resident, once per payment.
+
+    Runs in the caller's transaction (``record_payment``, the Stripe webhook) after the invoice's
+    ``amount_paid`` is updated, so the balance it states is the one left after this payment.
+    Returns None when the payment did not succeed or nobody can receive the email.
+    """
+    from logis.payments.models import PaymentKind, PaymentStatus
+
+    if payment.kind != PaymentKind.PAYMENT or payment.status != PaymentStatus.SUCCEEDED:
+        return None
+    invoice = payment.invoice
+    return queue_resident_email(
+        invoice=invoice,
+        key=f"{RECEIPT_KEY_PREFIX}{payment.pk}",
+        kind=PAYMENT_RECEIPT,
+        render=lambda person, language: render_payment_receipt(
+            payment=payment, resident=person, language=language
+        ),
+    )
+
+
+def queue_resident_email(
+    *,
+    invoice: Invoice,
+    key: str,
+    kind: str,
+    render: Callable[[Resident, str], tuple[str, str, str]],
+    resident: Resident | Lookup | None = LOOKUP,
+) -> EmailMessage | None:
+    """Queue an email about ``invoice`` to its unit's primary resident, once per ``key``, written by
+    ``render(resident, language)`` (subject, text, HTML) in the resident's language; None when nobody
+    can receive it (``invoice_email_blocker``). Runs in the caller's transaction."""
+    if isinstance(resident, Lookup):
+        resident = primary_resident(invoice)
+    if invoice_email_blocker(invoice, resident=resident) is not None:
+        return None
+    assert resident is not None
+    existing = EmailMessage.objects.filter(key=key).first()
+    if existing is not None:
+        return existing  # written before: not rendered again
+    language = _email_language(resident, invoice)
+    subject, text, html = render(resident, language)
+    return queue_email(
+        key=key,
+        kind=kind,
+        to=resident.email,
+        subject=subject,
+        text=text,
+        html=html,
+        language=language,
+        property=invoice.property,
+        invoice=invoice,
+    )
+
+
+def queue_email(
+    *,
+    key: str,
+    kind: str,
+    to: str,
+    subject: str,
+    text: str,
+    html: str = "",
+    language: str = "fr",
+    property: Property | None = None,
+    invoice: Invoice | None = None,
+) -> EmailMessage:
+    """Queue one already-written email and its delivery task in the caller's transaction.
+
+    Idempotent by ``key``: a second call with the same key returns the message queued first.
+    """
+    existing = EmailMessage.objects.filter(key=key).first()
+    if existing is not None:
+        return existing
+    try:
+        with transaction.atomic():
+            message = EmailMessage.objects.create(
+                key=key,
+                property=property,
+                invoice=invoice,
+                kind=kind,
+                to_email=to,
+                language=language if language in LANGUAGES else "fr",
+                subject=" ".join(subject.split())[:255],
+                body_text=text,
+                body_html=html,
+            )
+            deliver_email.enqueue(message.pk)
+    except IntegrityError:
+        # Queued meanwhile by a concurrent call: that one stands.
+        return EmailMessage.objects.get(key=key)
+    return message
+
+
+# --- Delivery --------------------------------------------------------------------------------
+
+
+def retry_delay(attempts: int) -> dt.timedelta:
+    """Wait after the ``attempts``-th failure: 30 s, 2 min, 8 min, 32 min, 2 h 8 min, then 6 h."""
+    return min(FIRST_RETRY_DELAY * 4 ** max(attempts - 1, 0), MAX_RETRY_DELAY)
+
+
+def _message_id_header(message: EmailMessage) -> str:
+    domain = settings.DEFAULT_FROM_EMAIL.rsplit("@", 1)[-1].strip(" >") or "logis.localhost"
+    local = message.key.replace(":", ".").replace(" ", "")
+    # The queue time keeps it unique across databases (a demo reset reuses keys and ids).
+    stamp = message.created_at.strftime("%Y%m%d%H%M%S%f") if message.created_at else "0"
+    return f"<{local}.{message.pk}.{stamp}@{domain}>"
+
+
+def _send(message: EmailMessage) -> None:
+    email = EmailMultiAlternatives(
+        subject=message.subject,
+        body=message.body_text,
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        to=[message.to_email],
+        headers={
+            # Stable across retries: a duplicate after a crash reads as the same message.
+            "Message-ID": _message_id_header(message),
+            "Auto-Submitted": "auto-generated",
+            "X-Logis-Key": message.key,
+        },
+    )
+    if message.body_html:
+        email.attach_alternative(message.body_html, "text/html")
+    for filename, content, mimetype in attachments(message):
+        email.attach(filename, content, mimetype)
+    email.send(fail_silently=False)
+
+
+def attachments(message: EmailMessage) -> list[tuple[str, bytes, str]]:
+    """Files sent with ``message``, made when it is sent (never stored): a receipt email carries the
+    receipt's PDF, in the message's language.
+
+    Made before the mail server is contacted and on every attempt, so retries send the same file. A
+    document that cannot be made is logged and the email goes without it: the receipt's text is in
+    the email itself, and a rendering bug must not hold back every receipt.
+    """
+    if message.kind != PAYMENT_RECEIPT or not message.key.startswith(RECEIPT_KEY_PREFIX):
+        return []
+    from logis.documents.pdf import render_receipt_pdf
+    from logis.documents.responses import receipt_filename
+    from logis.documents.selectors import receipt_document
+    from logis.payments.models import Payment
+
+    try:
+        payment_id = int(message.key.removeprefix(RECEIPT_KEY_PREFIX))
+        with translation.override(message.language):
+            document = receipt_document(payments=Payment.objects.all(), payment_id=payment_id)
+            if document is None:
+                return []
+            return [(receipt_filename(document), render_receipt_pdf(document), "application/pdf")]
+    except Exception:
+        logger.exception("The receipt PDF of email %s could not be made; sending it without", message.pk)
+        return []
+
+
+@dataclass(frozen=True)
+class Failure:
+    code: str
+    detail: str
+    permanent: bool
+
+
+def _response_text(code: int, response: bytes | str) -> str:
+    text = response.decode("utf-8", "replace") if isinstance(response, bytes) else str(response)
+    return f"{code} {' '.join(text.split())}"
+
+
+def describe_failure(exc: BaseException) -> Failure:
+    """A stable code (shown translated), the server's words, and whether retrying can help."""
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        refusals = list(exc.recipients.values())
+        detail = "; ".join(_response_text(code, text) for code, text in refusals)
+        permanent = bool(refusals) and all(500 <= code < 600 for code, _text in refusals)
+        return Failure("recipient_refused", detail, permanent)
+    if isinstance(exc, smtplib.SMTPServerDisconnected):
+        # smtplib reports a server that stops answering as a disconnection caused by a timeout.
+        if isinstance(exc.__context__, TimeoutError):
+            return Failure("timeout", str(exc), False)
+        return Failure("disconnected", str(exc), False)
+    if isinstance(exc, smtplib.SMTPAuthenticationError):
+        return Failure("auth", _response_text(exc.smtp_code, exc.smtp_error), False)
+    if isinstance(exc, smtplib.SMTPResponseException):
+        return Failure("smtp_error", _response_text(exc.smtp_code, exc.smtp_error), False)
+    if isinstance(exc, smtplib.SMTPException):
+        return Failure("smtp_error", str(exc), False)
+    if isinstance(exc, ConnectionRefusedError):
+        return Failure("connection_refused", str(exc), False)
+    if isinstance(exc, TimeoutError):
+        return Failure("timeout", str(exc) or "timed out", False)
+    if isinstance(exc, OSError):
+        return Failure("network", str(exc), False)
+    return Failure("unexpected", f"{type(exc).__name__}: {exc}", False)
+
+
+def deliver_message(*, message_id: int) -> str:
+    """Send one queued email; a failure schedules a retry with backoff, or gives up after MAX_ATTEMPTS.
+
+    Returns what happened: ``sent``, ``retry``, ``failed``, ``cancelled`` (the invoice was voided
+    meanwhile: nothing is sent), or ``skipped`` (already sent or failed, not due yet, or gone) —
+    running it twice never sends twice.
+    """
+    with transaction.atomic():
+        message = (
+            EmailMessage.objects.select_for_update(of=("self",))
+            .select_related("invoice")
+            .filter(pk=message_id)
+            .first()
+        )
+        now = timezone.now()
+        if message is None or message.status != DeliveryStatus.QUEUED:
+            return "skipped"
+        if message.next_attempt_at is not None and message.next_attempt_at > now:
+            return "skipped"
+        if (
+            message.invoice is not None
+            and message.invoice.status == InvoiceStatus.VOID
+            # A receipt stays true after a void: the money was received (it became unit credit).
+            and message.kind != PAYMENT_RECEIPT
+        ):
+            # Voided while the email waited (e.g. during an outage): announcing it now would mislead.
+            message.status = DeliveryStatus.FAILED
+            message.last_error_code = INVOICE_VOIDED
+            message.last_error = ""
+            message.next_attempt_at = None
+            message.save(update_fields=["status", "last_error_code", "last_error", "next_attempt_at"])
+            return "cancelled"
+        message.attempts += 1
+        message.next_attempt_at = now + SEND_LEASE
+        message.save(update_fields=["attempts", "next_attempt_at"])
+
+    try:
+        _send(message)
+    except Exception as exc:
+        failure = describe_failure(exc)
+        if failure.code == "unexpected":
+            logger.exception("Email %s could not be sent", message_id)
+        else:
+            logger.warning("Email %s not sent (attempt %s): %s", message_id, message.attempts, failure.detail)
+        return _record_failure(message_id=message_id, failure=failure)
+
+    with transaction.atomic():
+        EmailMessage.objects.filter(pk=message_id, status=DeliveryStatus.QUEUED).update(
+            status=DeliveryStatus.SENT,
+            sent_at=timezone.now(),
+            next_attempt_at=None,
+            last_error_code="",
+            last_error="",
+        )
+    return "sent"
+
+
+def _record_failure(*, message_id: int, failure: Failure) -> str:
+    with transaction.atomic():
+        message = EmailMessage.objects.select_for_update().get(pk=message_id)
+        if message.status != DeliveryStatus.QUEUED:
+            return "skipped"
+        message.last_error_code = failure.code
+        message.last_error = failure.detail[:MAX_ERROR_LENGTH]
+        if failure.permanent or message.attempts >= MAX_ATTEMPTS:
+            message.status = DeliveryStatus.FAILED
+            message.next_attempt_at = None
+            outcome = "failed"
+        else:
+            message.next_attempt_at = timezone.now() + retry_delay(message.attempts)
+            deliver_email.using(run_after=message.next_attempt_at).enqueue(message.pk)
+            outcome = "retry"
+        message.save(update_fields=["status", "last_error_code", "last_error", "next_attempt_at"])
+    return outcome
+
+
+def pending_delivery_ids() -> set[int]:
+    """Ids of the messages that have a delivery task waiting to run."""
+    from django_tasks_db.compat import TaskResultStatus
+    from django_tasks_db.models import DBTaskResult
+
+    ids: set[int] = set()
+    waiting = DBTaskResult.objects.filter(
+        task_path=deliver_email.module_path, status=TaskResultStatus.READY
+    ).values_list("args_kwargs", flat=True)
+    for args_kwargs in waiting:
+        args = args_kwargs.get("args") or []
+        value = args[0] if args else (args_kwargs.get("kwargs") or {}).get("message_id")
+        if value is not None:
+            ids.add(int(value))
+    return ids
+
+
+def requeue_stalled_emails(*, now: dt.datetime | None = None) -> list[int]:
+    """Give a new delivery task to every QUEUED message that is due and has none waiting.
+
+    That happens only after a worker died mid-delivery or a task row was lost; the safety net of
+    ``manage.py send_queued_emails``. Returns the ids re-enqueued.
+    """
+    now = now or timezone.now()
+    due = Q(next_attempt_at__lte=now) | Q(next_attempt_at__isnull=True, created_at__lte=now - STALL_GRACE)
+    pending = pending_delivery_ids()
+    stalled = [
+        pk
+        for pk in EmailMessage.objects.filter(due, status=DeliveryStatus.QUEUED).values_list("pk", flat=True)
+        if pk not in pending
+    ]
+    for pk in stalled:
+        deliver_email.enqueue(pk)
+    return stalled
+
+
+# --- Delivery state, as people read it ---------------------------------------------------------
+
+ERROR_REASONS: dict[str, StrOrPromise] = {
+    "connection_refused": gettext_lazy("The mail server refused the connection."),
+    "timeout": gettext_lazy("The mail server did not answer in time."),
+    "network": gettext_lazy("The mail server could not be reached."),
+    "disconnected": gettext_lazy("The mail server closed the connection."),
+    "auth": gettext_lazy("The mail server refused our credentials."),
+    "recipient_refused": gettext_lazy("The mail server refused the recipient's address."),
+    "smtp_error": gettext_lazy("The mail server returned an error."),
+    "unexpected": gettext_lazy("Unexpected error while sending."),
+    INVOICE_VOIDED: gettext_lazy("The invoice was voided before the email could be sent."),
+}
+
+
+@dataclass(frozen=True)
+class DeliveryState:
+    status: str
+    label: str
+    badge_class: str
+    retrying: bool
+    reason: str
+    detail: str
+    summary: str
+    attempts: int
+    next_attempt_at: dt.datetime | None
+    sent_at: dt.datetime | None
+
+
+def _when(value: dt.datetime, tz_name: str | None) -> str:
+    local = timezone.localtime(value, ZoneInfo(tz_name)) if tz_name else timezone.localtime(value)
+    return formats.date_format(local, "DATETIME_FORMAT")
+
+
+def delivery_state(message: EmailMessage, *, tz_name: str | None = None) -> DeliveryState:
+    """Queued / Sent / Failed with the reason and the next try, in the active language.
+
+    While retrying, a message is still Queued: ``retrying`` is true and the summary says which
+    attempt failed, why, and when the next one is due. Times are in ``tz_name`` (default: the
+    message's property's zone — select_related("property") when listing).
+    """
+    if tz_name is None and message.property_id is not None:
+        tz_name = message.property.timezone if message.property else None
+    known = ERROR_REASONS.get(message.last_error_code)
+    reason = str(known) if known is not None else message.last_error
+    detail = message.last_error if known is not None else ""
+    status = message.status
+    if status == DeliveryStatus.SENT:
+        label = pgettext("email delivery", "Sent")
+        summary = (
+            _("Sent on %(when)s.") % {"when": _when(message.sent_at, tz_name)} if message.sent_at else ""
+        )
+        return DeliveryState(
+            status, label, "text-bg-success", False, "", "", summary, message.attempts, None, message.sent_at
+        )
+    if status == DeliveryStatus.FAILED:
+        label = pgettext("email delivery", "Failed")
+        summary = (
+            reason
+            if message.last_error_code == INVOICE_VOIDED
+            else ngettext(
+                "Not sent after %(count)s attempt: %(reason)s",
+                "Not sent after %(count)s attempts: %(reason)s",
+                message.attempts,
+            )
+            % {"count": message.attempts, "reason": reason}
+        )
+        return DeliveryState(
+            status, label, "text-bg-danger", False, reason, detail, summary, message.attempts, None, None
+        )
+    label = pgettext("email delivery", "Queued")
+    retrying = bool(message.last_error_code or message.last_error) and message.next_attempt_at is not None
+    if retrying:
+        assert message.next_attempt_at is not None
+        summary = _("Attempt %(attempt)s of %(max)s failed: %(reason)s Next try: %(when)s.") % {
+            "attempt": message.attempts,
+            "max": MAX_ATTEMPTS,
+            "reason": reason,
+            "when": _when(message.next_attempt_at, tz_name),
+        }
+        badge = "text-bg-warning"
+    else:
+        summary = _("Waiting to be sent.")
+        badge = "text-bg-secondary"
+    return DeliveryState(
+        status,
+        label,
+        badge,
+        retrying,
+        reason if retrying else "",
+        detail if retrying else "",
+        summary,
+        message.attempts,
+        message.next_attempt_at if retrying else None,
+        None,
+    )

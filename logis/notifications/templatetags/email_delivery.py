@@ -1,0 +1,17 @@
+"""``{% delivery_state message as state %}``: an email's delivery state for the badge partial."""
+
+from __future__ import annotations
+
+from django import template
+
+from logis.notifications.models import EmailMessage
+from logis.notifications.services import DeliveryState
+from logis.notifications.services import delivery_state as _delivery_state
+
+register = template.Library()
+
+
+@register.simple_tag
+def delivery_state(message: EmailMessage, tz_name: str | None = None) -> DeliveryState:
+    """``tz_name`` (the property's zone) spares a query per message when the caller knows it."""
+    return _delivery_state(message, tz_name=tz_name or None)

@@ -1,0 +1,188 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from logis.properties.models import PaymentMethod
+
+# Credit of the unit's account applied to an invoice: not money received, so not a method a property
+# accepts (it stays out of PaymentMethod, which the payment settings offer).
+CREDIT_METHOD = "credit"
+METHOD_CHOICES = [*PaymentMethod.choices, (CREDIT_METHOD, _("Account credit"))]
+
+
+class PaymentKind(models.TextChoices):
+    PAYMENT = "payment", _("Payment")
+    REVERSAL = "reversal", _("Reversal")
+    REFUND = "refund", _("Refund")
+
+
+class PaymentStatus(models.TextChoices):
+    PENDING = "pending", _("Pending")
+    SUCCEEDED = "succeeded", _("Succeeded")
+    FAILED = "failed", _("Failed")
+
+
+class Payment(models.Model):
+    """Money received for (or given back on) an invoice. Never deleted: mistakes are reversed.
+
+    ``amount`` is always positive; a reversal or refund lowers the invoice's ``amount_paid``.
+    """
+
+    property = models.ForeignKey("properties.Property", on_delete=models.PROTECT, related_name="payments")
+    unit = models.ForeignKey("properties.Unit", on_delete=models.PROTECT, related_name="payments")
+    invoice = models.ForeignKey("invoicing.Invoice", on_delete=models.PROTECT, related_name="payments")
+    kind = models.CharField(
+        _("kind"), max_length=10, choices=PaymentKind.choices, default=PaymentKind.PAYMENT
+    )
+    status = models.CharField(
+        _("status"), max_length=10, choices=PaymentStatus.choices, default=PaymentStatus.SUCCEEDED
+    )
+    amount = models.DecimalField(_("amount"), max_digits=12, decimal_places=2)
+    paid_on = models.DateField(_("date"))
+    method = models.CharField(_("method"), max_length=16, choices=METHOD_CHOICES)
+    reference = models.CharField(_("reference"), max_length=120, blank=True)
+    note = models.TextField(_("note"), blank=True)
+    reverses = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="reversals"
+    )
+    provider_payment_id = models.CharField(max_length=255, blank=True)
+    provider_session_id = models.CharField(max_length=255, blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    # The form (or API request) that recorded it: the same one sent twice records one payment.
+    request_token = models.UUIDField(null=True, blank=True, unique=True, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-paid_on", "-id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="payment_amount_positive"),
+            models.UniqueConstraint(
+                fields=["provider_payment_id", "kind"],
+                condition=~Q(provider_payment_id=""),
+                name="provider_payment_recorded_once",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["property", "-paid_on"]),
+            models.Index(fields=["invoice"]),
+            # The dashboard counts debits still clearing: a handful among hundreds of thousands.
+            models.Index(fields=["property"], condition=Q(status="pending"), name="payment_pending"),
+        ]
+        verbose_name = _("payment")
+        verbose_name_plural = _("payments")
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.amount} ({self.get_method_display()})"
+
+
+class CreditKind(models.TextChoices):
+    VOIDED_INVOICE = "voided_invoice", _("Payments of a voided invoice")
+    OVERPAYMENT = "overpayment", _("Overpayment")
+    APPLIED = "applied", _("Applied to an invoice")
+    RETURNED = "returned", _("Credit application reversed")
+    REFUNDED = "refunded", _("Refunded")
+
+
+class UnitCredit(models.Model):
+    """One entry of a unit's credit ledger. Never deleted; the unit's credit is the sum of its entries.
+
+    Positive: credit added (payments of a voided invoice, an overpayment, a credit application reversed).
+    Negative: credit applied to an invoice (``payment`` is the CREDIT payment) or refunded.
+    """
+
+    property = models.ForeignKey("properties.Property", on_delete=models.PROTECT, related_name="credits")
+    unit = models.ForeignKey("properties.Unit", on_delete=models.PROTECT, related_name="credits")
+    kind = models.CharField(_("kind"), max_length=16, choices=CreditKind.choices)
+    amount = models.DecimalField(_("amount"), max_digits=12, decimal_places=2)
+    reason = models.CharField(_("reason"), max_length=500, blank=True)
+    # How a refunded credit was given back (cheque, transfer, cash); blank for other entries.
+    method = models.CharField(_("method"), max_length=16, choices=METHOD_CHOICES, blank=True)
+    invoice = models.ForeignKey(
+        "invoicing.Invoice", null=True, blank=True, on_delete=models.PROTECT, related_name="credits"
+    )
+    payment = models.ForeignKey(
+        Payment, null=True, blank=True, on_delete=models.PROTECT, related_name="credits"
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [models.CheckConstraint(condition=~Q(amount=0), name="unit_credit_amount_not_zero")]
+        indexes = [models.Index(fields=["unit", "-created_at"])]
+        verbose_name = _("unit credit")
+        verbose_name_plural = _("unit credits")
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.amount}"
+
+
+class CheckoutSessionStatus(models.TextChoices):
+    OPEN = "open", _("Open")
+    COMPLETE = "complete", _("Complete")
+    EXPIRED = "expired", _("Expired")
+
+
+class CheckoutSession(models.Model):
+    """A Stripe Checkout Session Logis opened for an invoice: what the payer was asked to pay.
+
+    The webhook and the return page check what Stripe reports against this row (same invoice, same
+    amount), so a session Logis did not open, or one whose amount differs, never becomes a payment.
+    """
+
+    session_id = models.CharField(max_length=255, unique=True)
+    property = models.ForeignKey("properties.Property", on_delete=models.PROTECT, related_name="+")
+    invoice = models.ForeignKey(
+        "invoicing.Invoice", on_delete=models.PROTECT, related_name="checkout_sessions"
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    amount = models.DecimalField(_("amount"), max_digits=12, decimal_places=2)
+    currency = models.CharField(max_length=3, default="cad")
+    payment_method_types = models.JSONField(default=list)
+    status = models.CharField(
+        _("status"), max_length=10, choices=CheckoutSessionStatus.choices, default=CheckoutSessionStatus.OPEN
+    )
+    payment_status = models.CharField(max_length=24, blank=True)
+    url = models.URLField(max_length=2000, blank=True)
+    demo = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["invoice", "-created_at"])]
+        verbose_name = _("checkout session")
+        verbose_name_plural = _("checkout sessions")
+
+    def __str__(self) -> str:
+        return self.session_id
+
+
+class WebhookEvent(models.Model):
+    """A Stripe event processed once: its id is unique, so a redelivery (or a concurrent one) is a no-op."""
+
+    event_id = models.CharField(max_length=255, unique=True)
+    type = models.CharField(max_length=64)
+    outcome = models.CharField(max_length=16)  # processed, ignored, problem
+    detail = models.TextField(blank=True)
+    property = models.ForeignKey(
+        "properties.Property", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    received_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-received_at", "-id"]
+        verbose_name = _("Stripe event")
+        verbose_name_plural = _("Stripe events")
+
+    def __str__(self) -> str:
+        return f"{self.type} {self.event_id} ({self.outcome})"

@@ -1,0 +1,23 @@
+"""Template helpers for online (Stripe) payments shown on the invoice page."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django import template
+
+from logis.payments.models import Payment, PaymentStatus
+from logis.payments.online import refundable_online
+
+register = template.Library()
+
+
+@register.filter
+def can_refund_online(payment: Payment) -> bool:
+    """A succeeded Stripe payment with money left to give back (reversals are prefetched: no query)."""
+    if not refundable_online(payment):
+        return False
+    returned = sum(
+        (r.amount for r in payment.reversals.all() if r.status == PaymentStatus.SUCCEEDED), Decimal("0.00")
+    )
+    return payment.amount - returned > 0

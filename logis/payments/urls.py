@@ -1,0 +1,16 @@
+from django.urls import path
+
+from logis.payments import online_views, views
+
+app_name = "payments"
+
+urlpatterns = [
+    path("", views.payments_list, name="list"),
+    path("record/<int:invoice_id>/", views.record, name="record"),
+    path("<int:payment_id>/receipt/", views.receipt_pdf, name="receipt_pdf"),
+    path("<int:payment_id>/reverse/", views.reverse, name="reverse"),
+    path("<int:payment_id>/refund/", views.refund, name="refund"),
+    path("<int:payment_id>/refund-online/", online_views.refund_online, name="refund_online"),
+    path("units/<int:unit_id>/apply-credit/", views.apply_credit, name="apply_credit"),
+    path("units/<int:unit_id>/refund-credit/", views.refund_credit, name="refund_credit"),
+]

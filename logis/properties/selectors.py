@@ -1,0 +1,189 @@
+"""Reads of properties, units, residents, members and audit events: scoped to one property, and
+built with a constant number of queries whatever the number of rows."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum
+
+from logis.accounts.models import Membership, User
+from logis.core.errors import NotFound
+from logis.core.models import AuditEvent
+from logis.properties.models import Occupancy, Property, Resident, Unit
+
+HUNDRED = Decimal("100")
+
+
+def properties_of(user: User) -> QuerySet[Property]:
+    """The properties on which ``user`` holds a role, by name, with their role."""
+    return (
+        Property.objects.filter(memberships__user=user)
+        .annotate(
+            my_role=Subquery(
+                Membership.objects.filter(property=OuterRef("pk"), user=user).values("role")[:1]
+            ),
+            unit_count=Count("units", distinct=True),
+        )
+        .order_by("name", "pk")
+    )
+
+
+def _primary(unit_ref: str = "pk") -> QuerySet[Occupancy]:
+    return Occupancy.objects.filter(unit=OuterRef(unit_ref), is_primary=True)
+
+
+def unit_list(*, property: Property) -> QuerySet[Unit]:
+    """Units in natural order, each with its primary resident's id, name and email (one query)."""
+    return (
+        Unit.objects.filter(property=property)
+        .annotate(
+            primary_resident_id=Subquery(_primary().values("resident_id")[:1]),
+            primary_resident_name=Subquery(_primary().values("resident__name")[:1]),
+            primary_resident_email=Subquery(_primary().values("resident__email")[:1]),
+            resident_count=Subquery(
+                Occupancy.objects.filter(unit=OuterRef("pk"))
+                .order_by()
+                .values("unit")
+                .annotate(n=Count("pk"))
+                .values("n")[:1]
+            ),
+        )
+        .order_by("sort_key", "pk")
+    )
+
+
+@dataclass(frozen=True)
+class ShareSummary:
+    """The sum of the shares (quote-parts) of a property's units."""
+
+    unit_count: int
+    with_share: int
+    total: Decimal
+
+    @property
+    def used(self) -> bool:
+        return self.with_share > 0
+
+    @property
+    def balanced(self) -> bool:
+        """Shares unused, or used on every unit and summing to exactly 100 %."""
+        return not self.used or (self.total == HUNDRED and self.with_share == self.unit_count)
+
+
+def share_summary(*, property: Property) -> ShareSummary:
+    row = Unit.objects.filter(property=property).aggregate(
+        unit_count=Count("pk"), with_share=Count("share"), total=Sum("share")
+    )
+    return ShareSummary(
+        unit_count=row["unit_count"] or 0,
+        with_share=row["with_share"] or 0,
+        total=Decimal(row["total"] or 0).quantize(Decimal("0.0001")),
+    )
+
+
+def get_unit(*, property: Property, unit_id: int) -> Unit:
+    unit = Unit.objects.filter(property=property, pk=unit_id).first()
+    if unit is None:
+        raise NotFound
+    return unit
+
+
+def unit_occupancies(*, unit: Unit) -> list[Occupancy]:
+    """The residents linked to the unit, primary first."""
+    return list(
+        Occupancy.objects.filter(unit=unit)
+        .select_related("resident")
+        .order_by("-is_primary", "resident__name")
+    )
+
+
+def resident_list(*, property: Property, search: str = "") -> QuerySet[Resident]:
+    """Residents by name with their links to units (two queries); ``search`` on name or email."""
+    qs = Resident.objects.filter(property=property)
+    search = search.strip()
+    if search:
+        qs = qs.filter(Q(name__icontains=search) | Q(email__icontains=search))
+    return qs.prefetch_related(
+        Prefetch(
+            "occupancies",
+            queryset=Occupancy.objects.select_related("unit").order_by("unit__sort_key"),
+        )
+    ).order_by("name", "pk")
+
+
+def get_resident(*, property: Property, resident_id: int) -> Resident:
+    resident = Resident.objects.filter(property=property, pk=resident_id).first()
+    if resident is None:
+        raise NotFound
+    return resident
+
+
+def resident_occupancies(*, resident: Resident) -> list[Occupancy]:
+    return list(Occupancy.objects.filter(resident=resident).select_related("unit").order_by("unit__sort_key"))
+
+
+@dataclass(frozen=True)
+class DashboardCounts:
+    units: int
+    residents: int
+    units_without_primary: int
+
+
+def dashboard_counts(*, property: Property) -> DashboardCounts:
+    """The dashboard's figures in one query."""
+    units = Unit.objects.filter(property=property)
+    row = units.aggregate(
+        units=Count("pk"),
+        without_primary=Count("pk", filter=~Q(Exists(_primary()))),
+    )
+    residents = Resident.objects.filter(property=property).count()
+    return DashboardCounts(
+        units=row["units"] or 0, residents=residents, units_without_primary=row["without_primary"] or 0
+    )
+
+
+def units_without_primary(*, property: Property, limit: int = 10) -> list[Unit]:
+    return list(
+        Unit.objects.filter(property=property).exclude(Exists(_primary())).order_by("sort_key", "pk")[:limit]
+    )
+
+
+def _has_totp() -> Exists:
+    from allauth.mfa.models import Authenticator
+
+    return Exists(Authenticator.objects.filter(user_id=OuterRef("user_id"), type=Authenticator.Type.TOTP))
+
+
+def members_of(*, property: Property) -> QuerySet[Membership]:
+    """The property's members by email, each with ``two_factor`` (an authenticator app is on)."""
+    return (
+        Membership.objects.filter(property=property)
+        .select_related("user")
+        .annotate(two_factor=_has_totp())
+        .order_by("user__email")
+    )
+
+
+@dataclass(frozen=True)
+class TwoFactorSummary:
+    members: int
+    with_two_factor: int
+
+    @property
+    def without_two_factor(self) -> int:
+        return self.members - self.with_two_factor
+
+
+def two_factor_summary(*, property: Property) -> TwoFactorSummary:
+    """How many of the property's members have turned two-factor authentication on (one query)."""
+    row = Membership.objects.filter(property=property).aggregate(
+        members=Count("pk"), with_two_factor=Count("pk", filter=_has_totp())
+    )
+    return TwoFactorSummary(members=row["members"] or 0, with_two_factor=row["with_two_factor"] or 0)
+
+
+def audit_events(*, property: Property) -> QuerySet[AuditEvent]:
+    """The property's audit events, newest first, with who did each."""
+    return AuditEvent.objects.filter(property=property).select_related("actor").order_by("-created_at", "-id")

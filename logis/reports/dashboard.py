@@ -1,0 +1,90 @@
+"""The property dashboard's reads: where the money stands and what needs doing, in a few fixed queries.
+
+- **Ouvertes / En retard**: the Factures page's cards (``invoice_summary``), so both pages always agree.
+- **Reçu ce mois-ci / Received this month**: the Paiements page's net (money received minus reversals and
+  refunds, ``payment_totals``) over the property's local calendar month up to today.
+- **Brouillons / Drafts**: invoices not yet published (count and amount): nobody has been billed for them.
+- **Due soon**: open invoices with a balance due today or within ``DUE_SOON_DAYS`` days.
+- **Failed emails**: emails the worker gave up on in the last ``FAILED_EMAIL_DAYS`` days: the resident did not
+  get their notice, someone should call or fix the address.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.utils import timezone
+
+from logis.invoicing.selectors import Card, InvoiceSummary, invoice_summary
+from logis.notifications.models import DeliveryStatus, EmailMessage
+from logis.payments.models import Payment, PaymentStatus
+from logis.payments.selectors import payment_totals
+from logis.properties.models import Property
+
+DUE_SOON_DAYS = 7
+FAILED_EMAIL_DAYS = 30
+RECENT = 5
+CENT = Decimal("0.01")
+
+
+@dataclass(frozen=True)
+class DashboardOverview:
+    today: dt.date
+    summary: InvoiceSummary
+    drafts: Card
+    due_soon: Card
+    due_soon_until: dt.date
+    month_start: dt.date
+    month_net: Decimal
+    pending_payments: int
+    recent_payments: list[Payment]
+    failed_emails: list[EmailMessage]
+    failed_email_count: int
+
+    @property
+    def owed(self) -> Card:
+        """What residents owe now: Ouvertes + En retard."""
+        return Card(
+            self.summary.open.amount + self.summary.overdue.amount,
+            self.summary.open.count + self.summary.overdue.count,
+        )
+
+    @property
+    def has_work(self) -> bool:
+        return bool(
+            self.drafts.count or self.due_soon.count or self.failed_email_count or self.pending_payments
+        )
+
+
+def dashboard_overview(*, property: Property, today: dt.date) -> DashboardOverview:
+    """Six queries whatever the size of the property (asserted in tests/reports/test_dashboard.py)."""
+    soon_until = today + dt.timedelta(days=DUE_SOON_DAYS)
+    summary = invoice_summary(property, today, due_soon_until=soon_until)
+    assert summary.due_soon is not None
+    month_start = today.replace(day=1)
+    month = payment_totals(Payment.objects.filter(property=property, paid_on__range=(month_start, today)))
+    failed = EmailMessage.objects.filter(
+        property=property,
+        status=DeliveryStatus.FAILED,
+        created_at__gte=timezone.now() - dt.timedelta(days=FAILED_EMAIL_DAYS),
+    )
+    return DashboardOverview(
+        today=today,
+        summary=summary,
+        drafts=summary.drafts,
+        due_soon=summary.due_soon,
+        due_soon_until=soon_until,
+        month_start=month_start,
+        month_net=Decimal(month["net"]).quantize(CENT),
+        # Few rows, found by a partial index (payment_pending): never a scan of every payment.
+        pending_payments=Payment.objects.filter(property=property, status=PaymentStatus.PENDING).count(),
+        recent_payments=list(
+            Payment.objects.filter(property=property)
+            .select_related("invoice", "unit")
+            .order_by("-paid_on", "-id")[:RECENT]
+        ),
+        failed_emails=list(failed.select_related("invoice").order_by("-created_at", "-id")[:RECENT]),
+        failed_email_count=failed.count(),
+    )
