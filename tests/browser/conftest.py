@@ -4,12 +4,14 @@ Never ``playwright install``: the browser is the system's ``chromium``. Without 
 with a reason, except under CI (``CI`` set), where a missing browser is a failure.
 
 A hung browser must not hang the suite. Some Playwright calls (opening and closing pages and contexts)
-have no timeout of their own, and under heavy load chromium has been seen to stop answering one of them
-for good (once in a few dozen full runs, never twice in a row): the suite then waited until CI gave up.
+have no timeout of their own, and chromium (Debian's 156, older than the 159 this Playwright expects) has
+been seen to stop answering one of them for good, most often when a test closed a second tab of its
+context: the suite then waited until CI gave up. Tests therefore keep to one tab per context.
 So every browser test runs under a watchdog (tests/browser/watchdog.py): past ``BROWSER_TEST_LIMIT_S``
 it records where the test stood and kills chromium, which turns the hang into a « browser has been
-closed » error; the test then runs once more in a new browser (pytest-rerunfailures, only for that error).
-A test that fails on an assertion is never rerun.
+closed » error; the test then runs once more in a new browser (pytest-rerunfailures, only for that error,
+or for any error the test raises after the watchdog fired). A test that fails on an assertion with its
+browser alive is never rerun.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from tests.browser.watchdog import BROWSER_CLOSED_ERRORS, Watchdog
+from tests.browser.watchdog import BROWSER_CLOSED_ERRORS, BrowserHung, Watchdog
 from tests.smtp import smtp_server  # noqa: F401 - the real SMTP server fixture, for the browser tests
 
 if TYPE_CHECKING:
@@ -68,6 +70,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 
 HUNG_KEY = pytest.StashKey[list[str]]()
+WATCHDOG_KEY = pytest.StashKey[Watchdog]()
 
 
 def _watched(config: pytest.Config, name: str, limit_s: float) -> Watchdog:
@@ -79,9 +82,23 @@ def _watched(config: pytest.Config, name: str, limit_s: float) -> Watchdog:
 def _watchdog(request: pytest.FixtureRequest) -> Iterator[None]:
     """Set up first and torn down last, so that it also covers opening and closing the page."""
     with _watched(request.config, request.node.nodeid, BROWSER_TEST_LIMIT_S) as watchdog:
+        request.node.stash[WATCHDOG_KEY] = watchdog
         yield
     if watchdog.fired:
         request.config.stash.setdefault(HUNG_KEY, []).append(watchdog.report)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item: pytest.Item) -> Any:
+    """Once the watchdog has killed a test's chromium, whatever the test raises next is the hang's doing
+    (e.g. an expectation reading a page that is gone): report it as BrowserHung, which is rerun."""
+    try:
+        return (yield)
+    except Exception as exc:
+        watchdog = item.stash.get(WATCHDOG_KEY, None)
+        if watchdog is not None and watchdog.fired:
+            raise BrowserHung(watchdog.report) from exc
+        raise
 
 
 def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:

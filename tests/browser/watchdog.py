@@ -17,8 +17,16 @@ from typing import Any
 
 from tests.watchdog import Deadline, stop_the_run
 
-# What Playwright raises when its browser dies under a call (the test is then run once more).
+
+class BrowserHung(Exception):
+    """Raised in place of whatever a test raised after the watchdog killed its chromium: the browser is
+    to blame, not the assertion that happened to run next (a closed page reads as an empty one)."""
+
+
+# What a test raises when its browser died under it (the test is then run once more): Playwright's
+# errors when a call loses its browser, and BrowserHung for any other error once the watchdog fired.
 BROWSER_CLOSED_ERRORS = [
+    r"BrowserHung",
     r"TargetClosedError",
     r"Target page, context or browser has been closed",
     r"Browser has been closed",
