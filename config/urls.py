@@ -6,7 +6,7 @@ from django.urls import include, path, re_path
 from logis.accounts.views import switch_language
 from logis.api.main import api
 from logis.api.main import not_found as api_not_found
-from logis.core.health import healthz
+from logis.core.health import favicon, healthz
 
 
 def home(request):  # type: ignore[no-untyped-def]
@@ -20,6 +20,7 @@ admin.site.login = secure_admin_login(admin.site.login)  # type: ignore[method-a
 urlpatterns = [
     path("", home, name="home"),
     path("healthz", healthz, name="healthz"),
+    path("favicon.ico", favicon, name="favicon"),
     path("admin/", admin.site.urls),
     path("accounts/", include("logis.accounts.urls")),
     path("accounts/api-tokens/", include("logis.api.urls")),

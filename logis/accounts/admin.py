@@ -1,8 +1,8 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
-from django.http import HttpRequest
 
 from logis.accounts.models import Invitation, Membership, User
+from logis.core.admin import ReadOnlyModelAdmin
 
 
 @admin.register(User)
@@ -20,14 +20,18 @@ class UserAdmin(BaseUserAdmin):
 
 
 @admin.register(Membership)
-class MembershipAdmin(admin.ModelAdmin):
-    list_display = ("user", "property", "role")
+class MembershipAdmin(ReadOnlyModelAdmin):
+    """Read-only: roles change on Paramètres > Membres, through the service that keeps the audit log and at
+    least one administrator per property."""
+
+    list_display = ("user", "property", "role", "created_at")
+    list_select_related = ("user", "property")
     list_filter = ("role",)
     search_fields = ("user__email", "property__name")
 
 
 @admin.register(Invitation)
-class InvitationAdmin(admin.ModelAdmin):
+class InvitationAdmin(ReadOnlyModelAdmin):
     """Read-only: invitations are sent from the Résidents page (the token exists only in the email)."""
 
     list_display = ("email", "resident", "created_at", "expires_at", "accepted_at", "revoked_at")
@@ -43,9 +47,3 @@ class InvitationAdmin(admin.ModelAdmin):
         "revoked_at",
     )
     exclude = ("token_hash",)
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
