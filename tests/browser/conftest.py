@@ -29,7 +29,7 @@ from tests.browser.watchdog import BROWSER_CLOSED_ERRORS, BrowserHung, Watchdog
 from tests.smtp import smtp_server  # noqa: F401 - the real SMTP server fixture, for the browser tests
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Browser, BrowserContext, Page, Playwright
+    from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Page, Playwright
 
 # Playwright's sync API keeps an event loop running in this thread for as long as the (session-wide)
 # browser lives, so also during the tests that run after these. The ORM calls made between browser
@@ -172,9 +172,63 @@ def _chromium(pytestconfig: pytest.Config) -> Iterator[_Chromium]:
         playwright.stop()
 
 
+# Every page of every context reports what the Content-Security-Policy refused: the event, and chromium's own
+# « Refused to … » console message (which also covers what happens before the listener exists).
+CSP_MARKER = "CSP violation:"
+CSP_RECORDER = """
+window.__cspViolations = [];
+document.addEventListener("securitypolicyviolation", (event) => {
+  const text = `${event.violatedDirective} blocked ${event.blockedURI || "inline"} ` +
+    `at ${event.sourceFile || event.documentURI}:${event.lineNumber} (${event.sample || ""})`;
+  window.__cspViolations.push(text);
+  console.warn("CSP violation: " + text);
+});
+"""
+
+
+def csp_violation(message: str) -> bool:
+    return message.startswith(CSP_MARKER) or message.startswith("Refused to")
+
+
+def record_csp_violations(ctx: BrowserContext, violations: list[str]) -> None:
+    """Every page of ``ctx`` reports what the Content-Security-Policy refused into ``violations``."""
+    ctx.add_init_script(CSP_RECORDER)
+
+    def record(message: ConsoleMessage) -> None:
+        if csp_violation(message.text):
+            violations.append(f"{message.page.url if message.page else ''}: {message.text}")
+
+    ctx.on("console", record)
+
+
 @pytest.fixture
-def browser(_chromium: _Chromium) -> Browser:
-    return _chromium.live()
+def csp_violations() -> list[str]:
+    """What the Content-Security-Policy refused in the test's pages (every context records into it)."""
+    return []
+
+
+@pytest.fixture
+def browser(
+    _chromium: _Chromium, csp_violations: list[str], request: pytest.FixtureRequest
+) -> Iterator[Browser]:
+    """The session's chromium; every context a test opens (the ``context`` fixture's or its own, e.g. a phone)
+    records Content-Security-Policy violations, and any violation fails the test."""
+    live = _chromium.live()
+    new_context = live.new_context
+
+    def recording_new_context(*args: Any, **kwargs: Any) -> BrowserContext:
+        ctx = new_context(*args, **kwargs)
+        record_csp_violations(ctx, csp_violations)
+        return ctx
+
+    live.new_context = recording_new_context  # type: ignore[method-assign]
+    try:
+        yield live
+    finally:
+        del live.new_context
+    report = getattr(request.node, "rep_call", None)
+    if csp_violations and not (report is not None and report.failed):
+        pytest.fail("Content-Security-Policy violations:\n" + "\n".join(csp_violations), pytrace=False)
 
 
 @pytest.fixture
