@@ -12,6 +12,9 @@ it records where the test stood and kills chromium, which turns the hang into a 
 closed » error; the test then runs once more in a new browser (pytest-rerunfailures, only for that error,
 or for any error the test raises after the watchdog fired). A test that fails on an assertion with its
 browser alive is never rerun.
+
+Every context a test opens records Content-Security-Policy violations (the ``securitypolicyviolation`` event
+and chromium's « Refused to … » console messages) into ``csp_violations``; any violation fails the test.
 """
 
 from __future__ import annotations
