@@ -4,9 +4,10 @@ Never ``playwright install``: the browser is the system's ``chromium``. Without 
 with a reason, except under CI (``CI`` set), where a missing browser is a failure.
 
 A hung browser must not hang the suite. Some Playwright calls (opening and closing pages and contexts)
-have no timeout of their own, and chromium (Debian's 156, older than the 159 this Playwright expects) has
-been seen to stop answering one of them for good, most often when a test closed a second tab of its
-context: the suite then waited until CI gave up. Tests therefore keep to one tab per context.
+have no timeout of their own, and chromium (Debian's 156, when Playwright expected 159; Playwright is now
+pinned to the release that ships 156, docs/decisions/0008) has been seen to stop answering one of them
+for good, most often when a test closed a second tab of its context: the suite then waited until CI gave
+up. Tests therefore keep to one tab per context.
 So every browser test runs under a watchdog (tests/browser/watchdog.py): past ``BROWSER_TEST_LIMIT_S``
 it records where the test stood and kills chromium, which turns the hang into a « browser has been
 closed » error; the test then runs once more in a new browser (pytest-rerunfailures, only for that error,
