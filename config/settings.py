@@ -219,6 +219,18 @@ EMAIL_FILE_PATH = VAR_DIR / "mail"
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Logis <no-reply@logis.localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
+# --- Cache ------------------------------------------------------------------------------------
+# Sign-in and API rate limits and used two-factor codes live here. With REDIS_URL (redis://host:6379/0)
+# every web process shares them; otherwise each process keeps its own in memory.
+REDIS_URL = os.environ.get("REDIS_URL", "")
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+    if REDIS_URL
+    else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+}
+# Requests per minute per API token (429 with Retry-After beyond); 0: no limit.
+API_RATE_LIMIT_PER_MINUTE = int(os.environ.get("LOGIS_API_RATE_LIMIT", "120"))
+
 # --- Background work -------------------------------------------------------------------------
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 
