@@ -20,7 +20,6 @@ import pytest
 from django.core.cache import cache
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
-from django.utils import timezone
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -347,7 +346,7 @@ def test_the_api_schema_lists_the_operations_fuzzed_here(db: None) -> None:
 @pytest.mark.parametrize(("method", "path"), API_OPERATIONS, ids=[f"{m} {p}" for m, p in API_OPERATIONS])
 @pytest.mark.django_db
 def test_an_api_operation_never_answers_500_whatever_is_sent(method: str, path: str) -> None:
-    world, ids = _world_with_everything()
+    _world, ids = _world_with_everything()
     url = "/api/v1" + path.format(**ids)
     headers = {"Authorization": f"Bearer {ids['secret']}", "Accept-Language": "fr"}
 
@@ -372,4 +371,3 @@ def test_an_api_operation_never_answers_500_whatever_is_sent(method: str, path: 
         assert response.status_code < 500, (method, url, body, raw, response.status_code)
 
     run()
-    assert timezone.now()  # the world stayed usable to the end
