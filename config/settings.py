@@ -98,7 +98,11 @@ WSGI_APPLICATION = "config.wsgi.application"
 
 DATABASE_URL = os.environ.get("DATABASE_URL") or f"sqlite:///{VAR_DIR / 'logis.sqlite3'}"
 DATABASES = {
-    "default": dj_database_url.parse(DATABASE_URL, conn_max_age=int(os.environ.get("CONN_MAX_AGE", "60")))
+    # Health checks: a reused connection the database dropped (a restart, pg_terminate_backend) is replaced
+    # before the request uses it, instead of failing that request with a 500.
+    "default": dj_database_url.parse(
+        DATABASE_URL, conn_max_age=int(os.environ.get("CONN_MAX_AGE", "60")), conn_health_checks=True
+    )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL + a busy timeout let the web server and the worker share the embedded file.
@@ -132,8 +136,19 @@ ACCOUNT_ADAPTER = "logis.accounts.adapter.AccountAdapter"
 ACCOUNT_LOGOUT_ON_GET = False
 ACCOUNT_SESSION_REMEMBER = None
 ACCOUNT_PASSWORD_RESET_BY_CODE_ENABLED = False
-# allauth: False turns rate limits off; {} keeps its defaults (None would crash every sign-in).
-ACCOUNT_RATE_LIMITS: dict[str, str] | bool = False if env_bool("LOGIS_DISABLE_RATE_LIMITS", False) else {}
+# allauth: False turns rate limits off (None would crash every sign-in). Failed sign-ins are limited per
+# client address AND per account (the email typed): one address hammering made-up emails is stopped
+# without locking out anyone else, and one account guessed from many addresses is stopped too.
+ACCOUNT_RATE_LIMITS: dict[str, str] | bool = (
+    False
+    if env_bool("LOGIS_DISABLE_RATE_LIMITS", False)
+    else {"login": "30/m/ip", "login_failed": "10/m/ip,5/5m/key"}
+)
+# Behind a TLS proxy every request comes from the proxy's address: the client's is the one the proxies in
+# front (LOGIS_TRUSTED_PROXY_COUNT of them, 1 by default with BEHIND_PROXY=1) appended to X-Forwarded-For.
+# Without it every visitor would share the proxy's address, and one attacker would lock everyone out.
+BEHIND_PROXY = env_bool("BEHIND_PROXY", False)
+ALLAUTH_TRUSTED_PROXY_COUNT = int(os.environ.get("LOGIS_TRUSTED_PROXY_COUNT", "1" if BEHIND_PROXY else "0"))
 
 # Two-factor authentication (allauth.mfa): an authenticator app (TOTP) and single-use recovery codes.
 # Staff turn it on from « Sécurité »; a property may require it of its staff (logis/accounts/mfa.py).
@@ -207,6 +222,18 @@ EMAIL_FILE_PATH = VAR_DIR / "mail"
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Logis <no-reply@logis.localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
+# --- Cache ------------------------------------------------------------------------------------
+# Sign-in and API rate limits and used two-factor codes live here. With REDIS_URL (redis://host:6379/0)
+# every web process shares them; otherwise each process keeps its own in memory.
+REDIS_URL = os.environ.get("REDIS_URL", "")
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+    if REDIS_URL
+    else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+}
+# Requests per minute per API token (429 with Retry-After beyond); 0: no limit.
+API_RATE_LIMIT_PER_MINUTE = int(os.environ.get("LOGIS_API_RATE_LIMIT", "120"))
+
 # --- Background work -------------------------------------------------------------------------
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 
@@ -223,7 +250,6 @@ if not DEBUG:
     SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", False)
     CSRF_COOKIE_SECURE = env_bool("SECURE_COOKIES", False)
     SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", False)
-    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if env_bool("BEHIND_PROXY", False) else None
     # HSTS: once a browser has seen it, it refuses plain HTTP to the site for that many seconds. Start with a
     # short time (300) when first turning HTTPS on, then a year (31536000) as the README says.
     SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS") or "0")
@@ -233,6 +259,7 @@ if not DEBUG:
         # Asking browsers to preload the domain is a separate, hard-to-undo decision (hstspreload.org): not
         # having it is a choice, not an oversight, so `check --deploy` need not warn about it.
         SILENCED_SYSTEM_CHECKS = ["security.W021"]
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if BEHIND_PROXY else None
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
 SECURE_REFERRER_POLICY = "same-origin"

@@ -21,7 +21,7 @@ def main() -> int:
     subprocess.run([PYTHON, "manage.py", "send_queued_emails"], env=env, check=False)
     procs = [
         subprocess.Popen([PYTHON, "manage.py", "runserver", f"127.0.0.1:{port}", "--noreload"], env=env),
-        subprocess.Popen([PYTHON, "manage.py", "db_worker", "--interval", "1", "--no-reload"], env=env),
+        subprocess.Popen([PYTHON, "manage.py", "run_worker", "--interval", "1", "--no-reload"], env=env),
         # Periodic jobs: recurring dues, reminders, late fees (logis/core/scheduler.py).
         subprocess.Popen([PYTHON, "manage.py", "run_scheduler", "--interval", "60"], env=env),
     ]

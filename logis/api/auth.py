@@ -12,7 +12,7 @@ from ninja.security import HttpBearer
 
 from logis.accounts.models import User
 from logis.accounts.selectors import must_set_up_two_factor
-from logis.api import services
+from logis.api import ratelimit, services
 from logis.core.dates import today_in
 from logis.core.errors import PermissionDenied
 from logis.core.permissions import ROLE_ACTIONS, Action, role_on
@@ -25,6 +25,7 @@ class TokenAuth(HttpBearer):
 
     def authenticate(self, request: HttpRequest, token: str) -> User:
         found = services.authenticate(token.strip())
+        ratelimit.consume(found.token_hash[:40])
         request.user = found.user
         return found.user
 

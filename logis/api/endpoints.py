@@ -51,7 +51,7 @@ PropertyId = Path(..., ge=1, le=MAX_ID, description="A property's id.")
 InvoiceId = Path(..., ge=1, le=MAX_ID, description="An invoice's id.")
 PaymentId = Path(..., ge=1, le=MAX_ID, description="A payment's id.")
 
-READ_ERRORS: dict[int, Any] = {401: MessageOut, 404: MessageOut, 422: FieldErrorsOut}
+READ_ERRORS: dict[int, Any] = {401: MessageOut, 404: MessageOut, 422: FieldErrorsOut, 429: MessageOut}
 WRITE_ERRORS: dict[int, Any] = {**READ_ERRORS, 400: FieldErrorsOut, 403: MessageOut, 409: MessageOut}
 # A key for idempotent creation: the Idempotency-Key header, scoped to the user and the property.
 IDEMPOTENCY_NAMESPACE = uuid.UUID("0b6f6f0e-7c1a-4c56-9a57-3f3e0e8f5a11")

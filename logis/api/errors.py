@@ -7,6 +7,7 @@
 - 403 ``{"message": ...}``: the user's role on the property does not allow the action.
 - 404 ``{"message": ...}``: no such object, or one of a property the user holds no role on.
 - 409 ``{"message": ...}``: the object's state does not allow the action (``InvalidTransition``).
+- 429 ``{"message": ...}`` (with ``Retry-After``): the token sent more requests this minute than allowed.
 """
 
 from __future__ import annotations
@@ -16,8 +17,10 @@ from typing import TYPE_CHECKING, Any
 
 from django.http import Http404, HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from ninja import errors as ninja_errors
 
+from logis.api.ratelimit import RateLimited
 from logis.api.services import TokenRefusal, TokenRefused
 from logis.core import errors
 
@@ -137,7 +140,23 @@ def install_handlers(api: NinjaAPI) -> None:
     def on_domain_validation(request: HttpRequest, exc: errors.ValidationError) -> HttpResponse:
         return field_errors(api, request, 422, exc.errors)
 
+    def on_rate_limited(request: HttpRequest, exc: RateLimited) -> HttpResponse:
+        response = _message(
+            api,
+            request,
+            429,
+            _("Too many requests with this API token: at most %(limit)s a minute.") % {"limit": exc.limit}
+            + " "
+            + ngettext(
+                "Try again in %(seconds)s second.", "Try again in %(seconds)s seconds.", exc.retry_after
+            )
+            % {"seconds": exc.retry_after},
+        )
+        response["Retry-After"] = str(exc.retry_after)
+        return response
+
     _add(api, ninja_errors.ValidationError, on_validation)
+    _add(api, RateLimited, on_rate_limited)
     _add(api, ninja_errors.HttpError, on_http_error)
     _add(api, TokenRefused, on_refused)
     _add(api, Http404, on_404)

@@ -5,7 +5,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from logis.api.services import NAME_MAX
-from logis.core.forms import StyledForm
+from logis.core.forms import DateField, StyledForm
 
 
 class ApiTokenForm(StyledForm):
@@ -14,10 +14,8 @@ class ApiTokenForm(StyledForm):
         max_length=NAME_MAX,
         help_text=_("What the token is for, for example “Accounting” or “Owner portal”."),
     )
-    expires_on = forms.DateField(
+    expires_on = DateField(
         label=_("Expiry date (optional)"),
         required=False,
-        input_formats=["%Y-%m-%d"],
-        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
         help_text=_("The token stops working at the end of this day. Empty: it works until you revoke it."),
     )

@@ -10,15 +10,18 @@ from ninja import Field, Schema
 from pydantic import BeforeValidator, ConfigDict
 
 from logis.accounts.models import Language
-from logis.api.types import BodyBool, BodyId, DateIn, Id, MoneyIn, MoneyOut, Text, _text_in
+from logis.api.types import BodyBool, BodyId, DateIn, Id, MoneyIn, MoneyOut, _text_in
 from logis.core.permissions import Role
 from logis.invoicing.models import InvoiceStatus
-from logis.invoicing.services import REASON_MAX, TITLE_MAX
+from logis.invoicing.services import DESCRIPTION_MAX, REASON_MAX, TITLE_MAX
 from logis.payments.models import PaymentKind, PaymentStatus
+from logis.payments.services import NOTE_MAX
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 200
-MAX_OFFSET = 1_000_000_000
+# Deep offsets make the database count and skip every row before them: past this, narrow the list with
+# its filters (dates, unit, status) instead. A larger offset is refused (422) with the limit in its message.
+MAX_OFFSET = 10_000
 REFERENCE_MAX = 120  # logis.payments.services.record_payment refuses longer references
 SEARCH_MAX = 100  # as the Factures page's search field
 IDEMPOTENCY_KEY_MAX = 255
@@ -27,6 +30,8 @@ Title = Annotated[str, BeforeValidator(_text_in), Field(max_length=TITLE_MAX)]
 Reason = Annotated[str, BeforeValidator(_text_in), Field(max_length=REASON_MAX)]
 Reference = Annotated[str, BeforeValidator(_text_in), Field(max_length=REFERENCE_MAX)]
 Search = Annotated[str, BeforeValidator(_text_in), Field(max_length=SEARCH_MAX)]
+Description = Annotated[str, BeforeValidator(_text_in), Field(max_length=DESCRIPTION_MAX)]
+Note = Annotated[str, BeforeValidator(_text_in), Field(max_length=NOTE_MAX)]
 
 
 class PaymentMethodCode(StrEnum):
@@ -90,7 +95,12 @@ class FieldErrorsOut(Schema):
 
 class PageParams(Schema):
     limit: int = Field(DEFAULT_LIMIT, ge=1, le=MAX_LIMIT, description=f"Rows per page (at most {MAX_LIMIT}).")
-    offset: int = Field(0, ge=0, le=MAX_OFFSET, description="Rows to skip.")
+    offset: int = Field(
+        0,
+        ge=0,
+        le=MAX_OFFSET,
+        description=f"Rows to skip (at most {MAX_OFFSET:,}: beyond, narrow the list with its filters).",
+    )
 
 
 class PropertyOut(Schema):
@@ -292,7 +302,7 @@ class InvoiceCreateIn(StrictSchema):
     title: Title
     amount: MoneyIn = Field(description='Greater than 0, as a string: "1234.50".')
     due_date: DateIn = Field(description="Today or later in the property's time zone.")
-    description: Text = ""
+    description: Description = ""
     notify_resident: BodyBool = Field(False, description="Email the unit's primary resident when published.")
 
 
@@ -303,7 +313,7 @@ class InvoiceUpdateIn(StrictSchema):
     title: Title | None = None
     amount: MoneyIn | None = None
     due_date: DateIn | None = None
-    description: Text | None = None
+    description: Description | None = None
     notify_resident: BodyBool | None = None
 
 
@@ -327,7 +337,7 @@ class PaymentIn(StrictSchema):
     paid_on: DateIn = Field(description="The date it was paid; not in the future (property's time zone).")
     method: ManualMethodCode
     reference: Reference = Field("", description="Cheque number, transfer reference…")
-    note: Text = ""
+    note: Note = ""
 
 
 class ReverseIn(StrictSchema):

@@ -2,8 +2,8 @@
 
 - Money is a JSON **string** with at most two decimals in ("1234.5", "1234.50") and exactly two out
   ("1234.50"). A JSON number is refused, never read: 0.1 + 0.2 as a float is not 0.30.
-- Dates are ISO 8601 calendar dates ("2026-12-31"); due dates and payment dates are the property's local
-  dates. Instants (created_at…) are ISO 8601 with their offset (UTC).
+- Dates are ISO 8601 calendar dates ("2026-12-31") from 2000-01-01 to 10 years after today; due dates and
+  payment dates are the property's local dates. Instants (created_at…) are ISO 8601 with their offset (UTC).
 - Ids are positive 64-bit integers; text may not hold NUL or unpaired surrogates (no database takes them).
 
 Messages of refusal are built when a request is validated, so they speak the request's language.
@@ -11,6 +11,7 @@ Messages of refusal are built when a request is validated, so they speak the req
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import re
 from decimal import Decimal
@@ -19,6 +20,7 @@ from typing import Annotated, Any
 from django.utils.translation import gettext as _
 from pydantic import BeforeValidator, Field, PlainSerializer, StrictBool, StrictInt, WithJsonSchema
 
+from logis.core.dates import date_range_error
 from logis.core.money import quantize
 
 MAX_ID = 2**63 - 1
@@ -39,12 +41,16 @@ def _money_out(value: Decimal | int) -> str:
 
 
 def _date_in(value: Any) -> dt.date:
+    day: dt.date | None = None
     if isinstance(value, str) and _ISO_DATE.match(value):
-        try:
-            return dt.date.fromisoformat(value)
-        except ValueError:
-            pass
-    raise ValueError(_("Enter a date as YYYY-MM-DD, for example 2026-12-31."))
+        with contextlib.suppress(ValueError):
+            day = dt.date.fromisoformat(value)
+    if day is None:
+        raise ValueError(_("Enter a date as YYYY-MM-DD, for example 2026-12-31."))
+    error = date_range_error(day)
+    if error:
+        raise ValueError(error)
+    return day
 
 
 def _text_in(value: Any) -> str:
@@ -95,7 +101,17 @@ MoneyOut = Annotated[
         }
     ),
 ]
-DateIn = Annotated[dt.date, BeforeValidator(_date_in), WithJsonSchema({"type": "string", "format": "date"})]
+DateIn = Annotated[
+    dt.date,
+    BeforeValidator(_date_in),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "format": "date",
+            "description": "From 2000-01-01 to 10 years after today (logis.core.dates).",
+        }
+    ),
+]
 
 
 Text = Annotated[str, BeforeValidator(_text_in)]

@@ -12,7 +12,9 @@ from django.utils.translation import pgettext_lazy
 
 from logis.billing.models import AmountMode, ScheduleAmountMode, UnitScope
 from logis.billing.services import MAX_LEAD_DAYS, ScheduleInput
-from logis.core.forms import AmountField, StyledForm
+from logis.core.dates import EARLIEST_DATE, latest_date
+from logis.core.forms import AmountField, DateField, StyledForm
+from logis.invoicing.services import DESCRIPTION_MAX
 
 ISO_DATE = "%Y-%m-%d"
 ISO_MONTH = "%Y-%m"
@@ -73,7 +75,7 @@ class BatchForm(UnitSelectionMixin, ServiceErrorsMixin, StyledForm):
         label=_("Amount"), choices=AmountMode.choices, initial=AmountMode.SAME, widget=forms.RadioSelect
     )
     amount = AmountField(label=_("Amount per unit, or total to split"))
-    due_date = forms.DateField(
+    due_date = DateField(
         label=pgettext_lazy("invoice", "Due date"),
         input_formats=[ISO_DATE],
         widget=forms.DateInput(attrs={"type": "date"}, format=ISO_DATE),
@@ -81,6 +83,7 @@ class BatchForm(UnitSelectionMixin, ServiceErrorsMixin, StyledForm):
     description = forms.CharField(
         label=pgettext_lazy("invoice", "Description"),
         required=False,
+        max_length=DESCRIPTION_MAX,
         widget=forms.Textarea(attrs={"rows": 3}),
     )
     notify_resident = forms.BooleanField(
@@ -126,13 +129,15 @@ class VoidBatchForm(StyledForm):
     )
 
 
-class MonthField(forms.DateField):
+class MonthField(DateField):
     """A month typed as ``2027-01`` (``<input type="month">``); cleans to its 1st day."""
 
     def __init__(self, **kwargs: Any) -> None:
         kwargs.setdefault("input_formats", [ISO_MONTH, ISO_DATE])
         kwargs.setdefault("widget", forms.DateInput(attrs={"type": "month"}, format=ISO_MONTH))
         super().__init__(**kwargs)
+        self.widget.attrs["min"] = EARLIEST_DATE.strftime(ISO_MONTH)
+        self.widget.attrs["max"] = latest_date().strftime(ISO_MONTH)
 
     def to_python(self, value: Any) -> dt.date | None:
         day = super().to_python(value)
@@ -175,6 +180,7 @@ class ScheduleForm(UnitSelectionMixin, ServiceErrorsMixin, StyledForm):
     description = forms.CharField(
         label=pgettext_lazy("invoice", "Description"),
         required=False,
+        max_length=DESCRIPTION_MAX,
         widget=forms.Textarea(attrs={"rows": 2}),
     )
     auto_publish = forms.BooleanField(label=_("Publish the invoices automatically"), required=False)

@@ -11,8 +11,12 @@ from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Length
+from django.db.models.lookups import LessThanOrEqual
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
+
+from logis.invoicing.models import DESCRIPTION_MAX
 
 
 class UnitScope(models.TextChoices):
@@ -55,6 +59,12 @@ class Batch(models.Model):
     class Meta:
         ordering = ["-created_at", "-id"]
         indexes = [models.Index(fields=["property", "-created_at", "-id"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=LessThanOrEqual(Length("description"), DESCRIPTION_MAX),
+                name="batch_description_length",
+            )
+        ]
         verbose_name = _("batch of invoices")
         verbose_name_plural = _("batches of invoices")
 
@@ -113,6 +123,10 @@ class RecurringSchedule(models.Model):
                 condition=Q(day_of_month__gte=1, day_of_month__lte=31), name="schedule_day_of_month_1_31"
             ),
             models.CheckConstraint(condition=Q(amount__gt=0), name="schedule_amount_positive"),
+            models.CheckConstraint(
+                condition=LessThanOrEqual(Length("description"), DESCRIPTION_MAX),
+                name="schedule_description_length",
+            ),
             models.CheckConstraint(
                 condition=Q(end_month__isnull=True) | Q(end_month__gte=models.F("start_month")),
                 name="schedule_end_after_start",

@@ -28,6 +28,7 @@ from logis.billing.services import (
     run_date_for,
     title_for,
 )
+from logis.core.dates import latest_date
 from logis.invoicing.models import Invoice, InvoiceStatus
 from logis.properties.models import Occupancy, Property, Unit
 
@@ -196,11 +197,17 @@ def schedule_overviews(
         )
     }
     result = []
+    # A schedule saved before dates were bounded (year 9999) shows no month rather than break the page.
+    horizon = latest_date(today)
     for schedule in schedules:
         units = _unit_count(schedule, all_units)
         upcoming: list[UpcomingRun] = []
         period = max(first, schedule.start_month)
-        while len(upcoming) < months and (schedule.end_month is None or period <= schedule.end_month):
+        while (
+            len(upcoming) < months
+            and period <= horizon
+            and (schedule.end_month is None or period <= schedule.end_month)
+        ):
             due = due_date_for(period, schedule.day_of_month)
             run = runs.get((schedule.pk, period))
             if due >= today or run is not None:

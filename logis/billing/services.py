@@ -33,7 +33,7 @@ from logis.billing.models import (
     UnitScope,
 )
 from logis.core import audit
-from logis.core.dates import today_in
+from logis.core.dates import date_range_error, latest_date, today_in
 from logis.core.errors import DomainError, InvalidTransition, NotFound, ValidationError
 from logis.core.models import AuditEvent
 from logis.core.money import MAX_AMOUNT, quantize
@@ -44,6 +44,7 @@ from logis.invoicing.services import (
     TITLE_MAX,
     PublishResult,
     _check_payments_enabled,
+    clean_description_error,
     clean_title,
     due_date_error,
     publish_invoices,
@@ -199,7 +200,12 @@ def plan_batch(
 
 
 def _check_invoice_fields(
-    *, property: Property, title: str, due_date: dt.date | None, now: dt.datetime | None
+    *,
+    property: Property,
+    title: str,
+    due_date: dt.date | None,
+    now: dt.datetime | None,
+    description: str = "",
 ) -> tuple[str, dt.date]:
     """The rules of ``create_invoice`` for what all invoices of a batch share."""
     errors: dict[str, str] = {}
@@ -209,6 +215,9 @@ def _check_invoice_fields(
     due_error = due_date_error(property, due_date, now)
     if due_error:
         errors["due_date"] = due_error
+    description_error = clean_description_error(description)
+    if description_error:
+        errors["description"] = description_error
     if errors:
         raise ValidationError(errors)
     assert due_date is not None
@@ -327,7 +336,9 @@ def create_batch(
         # been disabled: read them fresh).
         locked = Property.objects.select_for_update().get(pk=property.pk)
         _check_payments_enabled(locked)
-        title, due = _check_invoice_fields(property=locked, title=title, due_date=due_date, now=now)
+        title, due = _check_invoice_fields(
+            property=locked, title=title, due_date=due_date, now=now, description=description
+        )
         plan = plan_batch(
             property=locked, unit_scope=unit_scope, unit_ids=unit_ids, amount_mode=amount_mode, amount=amount
         )
@@ -479,7 +490,7 @@ def periods_due(schedule: RecurringSchedule, today: dt.date) -> list[dt.date]:
         last = min(last, schedule.end_month)
     periods = []
     period = first
-    while period <= last:
+    while period <= last and period.year < dt.MAXYEAR:
         if run_date_for(schedule, period) <= today <= due_date_for(period, schedule.day_of_month):
             periods.append(period)
         period = add_months(period, 1)
@@ -647,10 +658,17 @@ def _clean_schedule(property: Property, data: ScheduleInput) -> list[Unit]:
         errors["amount"] = str(exc.errors["amount"][0])
     if data.day_of_month is None or not 1 <= data.day_of_month <= 31:
         errors["day_of_month"] = _("Choose a day between 1 and 31.")
+    latest = latest_date(today_in(property.timezone))
     if data.start_month is None:
         errors["start_month"] = _("Choose the first month.")
+    elif start_error := date_range_error(data.start_month, latest=latest):
+        errors["start_month"] = start_error
     elif data.end_month is not None and data.end_month < data.start_month:
         errors["end_month"] = _("The last month cannot come before the first month.")
+    if data.end_month is not None and (end_error := date_range_error(data.end_month, latest=latest)):
+        errors["end_month"] = end_error
+    if description_error := clean_description_error(data.description):
+        errors["description"] = description_error
     if data.lead_days is None or not 0 <= data.lead_days <= MAX_LEAD_DAYS:
         errors["lead_days"] = _("Choose between 0 and %(max)d days.") % {"max": MAX_LEAD_DAYS}
     if errors:

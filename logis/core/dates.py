@@ -6,6 +6,14 @@ import datetime as dt
 from zoneinfo import ZoneInfo
 
 from django.utils import formats, timezone, translation
+from django.utils.translation import gettext as _
+
+# The range of dates Logis accepts anywhere a date or a month is typed or sent (forms, API, services): from
+# before any property could have used Logis to YEARS_AHEAD years after today. Far dates (year 9999, 0001)
+# are typing mistakes or attacks, and the month arithmetic of schedules and statements stays far from the
+# calendar's ends (year 10000 does not exist).
+EARLIEST_DATE = dt.date(2000, 1, 1)
+YEARS_AHEAD = 10
 
 
 def today_in(tz_name: str, *, now: dt.datetime | None = None) -> dt.date:
@@ -34,3 +42,30 @@ def long_date(value: dt.date, language: str | None = None) -> str:
     if _french():
         return first_as_ordinal(formats.date_format(value, "j F Y"), value)
     return formats.date_format(value, "F j, Y")
+
+
+def add_years(day: dt.date, years: int) -> dt.date:
+    """The same day ``years`` later (29 February becomes the 28th in a year without it)."""
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:
+        return day.replace(year=day.year + years, day=28)
+
+
+def latest_date(today: dt.date | None = None) -> dt.date:
+    """The last date accepted: ``YEARS_AHEAD`` years after ``today`` (default: the server's local date)."""
+    return add_years(today or timezone.localdate(), YEARS_AHEAD)
+
+
+def date_range_error(
+    value: dt.date, *, earliest: dt.date | None = None, latest: dt.date | None = None
+) -> str | None:
+    """Why ``value`` is refused (outside ``earliest`` … ``latest``, by default the sane range), or None."""
+    low = earliest or EARLIEST_DATE
+    high = latest or latest_date()
+    if low <= value <= high:
+        return None
+    return _("Enter a date between %(earliest)s and %(latest)s.") % {
+        "earliest": low.isoformat(),
+        "latest": high.isoformat(),
+    }

@@ -2,13 +2,41 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from decimal import Decimal
 from typing import Any
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from logis.core.dates import EARLIEST_DATE, date_range_error, latest_date
 from logis.core.money import AmountParseError, parse_amount
+
+ISO_DATE = "%Y-%m-%d"
+
+
+class DateField(forms.DateField):
+    """An ISO date (``<input type="date">``) within the sane range of logis.core.dates: year 9999 or 0001
+    is refused beside the field instead of breaking a page or a job later."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("input_formats", [ISO_DATE])
+        kwargs.setdefault("widget", forms.DateInput(attrs={"type": "date"}, format=ISO_DATE))
+        super().__init__(**kwargs)
+        self.widget.attrs.setdefault("min", EARLIEST_DATE.isoformat())
+        self.widget.attrs.setdefault("max", latest_date().isoformat())
+
+    def to_python(self, value: Any) -> dt.date | None:
+        if isinstance(value, str) and len(value) > 32:
+            raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
+        return super().to_python(value)
+
+    def validate(self, value: Any) -> None:
+        super().validate(value)
+        if isinstance(value, dt.date):
+            error = date_range_error(value)
+            if error:
+                raise forms.ValidationError(error, code="out_of_range")
 
 
 class AmountField(forms.CharField):

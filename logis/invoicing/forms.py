@@ -15,9 +15,11 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from logis.core.forms import DateField
 from logis.core.money import MAX_AMOUNT, AmountParseError, parse_amount
 from logis.invoicing.models import InvoiceStatus
 from logis.invoicing.selectors import BILLED, DEFAULT_SORT, SORTS, InvoiceFilters
+from logis.invoicing.services import DESCRIPTION_MAX
 
 ISO_DATE = "%Y-%m-%d"
 
@@ -115,13 +117,13 @@ class InvoiceFilterForm(BootstrapMixin, forms.Form):
         label=pgettext_lazy("invoice", "Status"), choices=STATUS_FILTER_CHOICES, required=False
     )
     unit = UnitField(label=pgettext_lazy("invoice", "Unit"), required=False)
-    due_from = forms.DateField(
+    due_from = DateField(
         label=_("Due from"),
         required=False,
         input_formats=[ISO_DATE],
         widget=forms.DateInput(attrs={"type": "date"}, format=ISO_DATE),
     )
-    due_to = forms.DateField(
+    due_to = DateField(
         label=_("Due until"),
         required=False,
         input_formats=[ISO_DATE],
@@ -195,7 +197,7 @@ class InvoiceForm(BootstrapMixin, forms.Form):
     amount = AmountField(
         label=pgettext_lazy("invoice", "Amount"), widget=forms.TextInput(attrs={"inputmode": "decimal"})
     )
-    due_date = forms.DateField(
+    due_date = DateField(
         label=pgettext_lazy("invoice", "Due date"),
         input_formats=[ISO_DATE],
         widget=forms.DateInput(attrs={"type": "date"}, format=ISO_DATE),
@@ -203,6 +205,7 @@ class InvoiceForm(BootstrapMixin, forms.Form):
     description = forms.CharField(
         label=pgettext_lazy("invoice", "Description"),
         required=False,
+        max_length=DESCRIPTION_MAX,
         widget=forms.Textarea(attrs={"rows": 3}),
     )
     notify_resident = forms.BooleanField(

@@ -8,8 +8,12 @@ from django.conf import settings
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Case, F, Q, Value, When
-from django.db.models.functions import Round
+from django.db.models.functions import Length, Round
+from django.db.models.lookups import LessThanOrEqual
 from django.utils.translation import gettext_lazy as _
+
+# The longest invoice description (forms, API, services and a database constraint).
+DESCRIPTION_MAX = 2000
 
 
 class InvoiceStatus(models.TextChoices):
@@ -117,6 +121,10 @@ class Invoice(models.Model):
         ordering = ["-created_at", "-id"]
         constraints = [
             models.UniqueConstraint(fields=["property", "number"], name="invoice_number_unique_in_property"),
+            models.CheckConstraint(
+                condition=LessThanOrEqual(Length("description"), DESCRIPTION_MAX),
+                name="invoice_description_length",
+            ),
             models.CheckConstraint(condition=Q(amount__gt=0), name="invoice_amount_positive"),
             models.CheckConstraint(
                 condition=Q(amount_paid__gte=0) & Q(amount_paid__lte=F("amount")),

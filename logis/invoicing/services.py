@@ -18,11 +18,11 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from logis.core import audit
-from logis.core.dates import today_in
+from logis.core.dates import date_range_error, latest_date, today_in
 from logis.core.errors import InvalidTransition, NotFound, ValidationError
 from logis.core.money import MAX_AMOUNT, quantize
 from logis.core.permissions import Action, Actor, require, user_or_none
-from logis.invoicing.models import Invoice, InvoiceStatus
+from logis.invoicing.models import DESCRIPTION_MAX, Invoice, InvoiceStatus
 from logis.notifications.services import (
     INLINE_EMAIL_LIMIT,
     LOOKUP,
@@ -91,15 +91,23 @@ def clean_title(title: str | None) -> tuple[str, str | None]:
     return title, None
 
 
+def clean_description_error(description: str | None) -> str | None:
+    """Why an invoice description is refused (too long), or None."""
+    if len((description or "").strip()) > DESCRIPTION_MAX:
+        return _("The description may have at most %(max)d characters.") % {"max": DESCRIPTION_MAX}
+    return None
+
+
 def due_date_error(
     property: Property, due_date: dt.date | None, now: dt.datetime | None = None
 ) -> str | None:
     """Why a new invoice's due date is refused: missing, or before today in the property's time zone."""
     if due_date is None:
         return _("Enter a due date.")
-    if due_date < today_in(property.timezone, now=now):
+    today = today_in(property.timezone, now=now)
+    if due_date < today:
         return _("The due date must be today or later.")
-    return None
+    return date_range_error(due_date, latest=latest_date(today))
 
 
 def _clean_fields(
@@ -130,6 +138,9 @@ def _clean_fields(
     due_error = due_date_error(property, due_date)
     if due_error:
         errors["due_date"] = due_error
+    description_error = clean_description_error(description)
+    if description_error:
+        errors["description"] = description_error
     if errors:
         raise ValidationError(errors)
     assert unit is not None and amount is not None and due_date is not None

@@ -6,3 +6,9 @@ class NotificationsConfig(AppConfig):
     name = "logis.notifications"
     label = "notifications"
     verbose_name = _("Notifications")
+
+    def ready(self) -> None:
+        from logis.core import scheduler
+        from logis.notifications.services import recover_deliveries
+
+        scheduler.register("notifications.recover_deliveries", recover_deliveries)

@@ -21,9 +21,13 @@ Delivery (``deliver_message``, run by the ``deliver_email`` task):
    the same ``run_after``, both in one transaction) or FAILED after ``MAX_ATTEMPTS``.
 
 The one window for a duplicate: the process dies after the mail server accepted the message and
-before step 3 commits. The message then stays QUEUED; once its lease has passed,
-``requeue_stalled_emails`` (``manage.py send_queued_emails``) sends it again. The Message-ID is
-derived from the message's key, so most mail clients show such a duplicate once.
+before step 3 commits (SMTP has no two-phase commit: the server's "250" and our commit cannot be one
+step). Step 3 is one UPDATE, retried on a fresh connection if the database dropped ours, so the window
+is a few milliseconds. A message left QUEUED that way (or by a worker killed mid-send) is sent again
+once its lease has passed: the scheduler's ``notifications.recover_deliveries`` job (every minute)
+re-queues it and marks the dead worker's task row failed, as ``manage.py send_queued_emails`` does by
+hand. The resend carries the same Message-ID, so most mail clients show such a duplicate once
+(docs/decisions/0003-email-delivery.md).
 """
 
 from __future__ import annotations
@@ -31,6 +35,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import smtplib
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -40,7 +45,8 @@ from django.conf import settings
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.mail import EmailMultiAlternatives
 from django.core.validators import validate_email
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, InterfaceError, OperationalError, transaction
+from django.db import connection as db_connection
 from django.db.models import Q
 from django.template.loader import render_to_string
 from django.urls import NoReverseMatch, reverse
@@ -75,6 +81,10 @@ MAX_RETRY_DELAY = dt.timedelta(hours=6)
 SEND_LEASE = dt.timedelta(minutes=5)
 # A QUEUED message without a schedule and without a task this long after it was queued is stalled.
 STALL_GRACE = dt.timedelta(minutes=1)
+# A task row RUNNING this long belongs to a worker that died (killed, out of memory, machine lost): every
+# task of Logis ends well within it (a send is bounded by its lease, a batch's emails take seconds).
+TASK_LEASE = 2 * SEND_LEASE
+MARK_SENT_TRIES = 3
 MAX_ERROR_LENGTH = 500
 
 
@@ -516,15 +526,30 @@ def deliver_message(*, message_id: int) -> str:
             logger.warning("Email %s not sent (attempt %s): %s", message_id, message.attempts, failure.detail)
         return _record_failure(message_id=message_id, failure=failure)
 
-    with transaction.atomic():
-        EmailMessage.objects.filter(pk=message_id, status=DeliveryStatus.QUEUED).update(
-            status=DeliveryStatus.SENT,
-            sent_at=timezone.now(),
-            next_attempt_at=None,
-            last_error_code="",
-            last_error="",
-        )
+    _mark_sent(message_id)
     return "sent"
+
+
+def _mark_sent(message_id: int) -> None:
+    """Record SENT right after the server's "250"; a connection the database dropped meanwhile is
+    replaced and the update tried again, since a message left QUEUED would be sent a second time."""
+    for attempt in range(1, MARK_SENT_TRIES + 1):
+        try:
+            with transaction.atomic():
+                EmailMessage.objects.filter(pk=message_id, status=DeliveryStatus.QUEUED).update(
+                    status=DeliveryStatus.SENT,
+                    sent_at=timezone.now(),
+                    next_attempt_at=None,
+                    last_error_code="",
+                    last_error="",
+                )
+            return
+        except (InterfaceError, OperationalError):
+            if attempt == MARK_SENT_TRIES or db_connection.in_atomic_block:
+                raise
+            logger.warning("Email %s sent but not yet recorded: reconnecting to the database", message_id)
+            db_connection.close()
+            time.sleep(0.2 * attempt)
 
 
 def _record_failure(*, message_id: int, failure: Failure) -> str:
@@ -580,6 +605,44 @@ def requeue_stalled_emails(*, now: dt.datetime | None = None) -> list[int]:
     for pk in stalled:
         deliver_email.enqueue(pk)
     return stalled
+
+
+class WorkerLost(Exception):
+    """What a task row recovered by ``recover_lost_tasks`` failed of: its worker died while running it."""
+
+
+def recover_lost_tasks(*, now: dt.datetime | None = None) -> int:
+    """Task rows left RUNNING by a worker that died (older than ``TASK_LEASE``) are marked failed, so
+    they no longer look in progress; the work itself is re-queued by ``requeue_stalled_emails`` and
+    ``requeue_missing_published_emails``. Returns how many rows were recovered."""
+    from django_tasks_db.compat import TaskResultStatus
+    from django_tasks_db.models import DBTaskResult
+
+    now = now or timezone.now()
+    return DBTaskResult.objects.filter(
+        status=TaskResultStatus.RUNNING, started_at__lt=now - TASK_LEASE
+    ).update(
+        status=TaskResultStatus.FAILED,
+        finished_at=now,
+        exception_class_path="logis.notifications.services.WorkerLost",
+        traceback=f"The worker running this task stopped answering (RUNNING for more than {TASK_LEASE}).",
+    )
+
+
+def recover_deliveries(*, now: dt.datetime) -> int:
+    """The scheduler's job (every minute): lost task rows recovered, then emails whose lease expired
+    without a task, and publish emails never written, handed to the worker again."""
+    recovered = recover_lost_tasks(now=now)
+    stalled = requeue_stalled_emails(now=now)
+    missing = requeue_missing_published_emails(now=now)
+    if recovered or stalled or missing:
+        logger.warning(
+            "Recovered %s lost task(s); re-queued %s email(s) and %s invoice email preparation(s)",
+            recovered,
+            len(stalled),
+            len(missing),
+        )
+    return recovered + len(stalled) + len(missing)
 
 
 # --- Delivery state, as people read it ---------------------------------------------------------

@@ -6,21 +6,21 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from logis.core.forms import AmountField, StyledForm
-from logis.payments.services import MANUAL_METHODS
+from logis.core.forms import AmountField, DateField, StyledForm
+from logis.payments.services import MANUAL_METHODS, NOTE_MAX
 from logis.properties.models import PaymentMethod
 
 
 class RecordPaymentForm(StyledForm):
     amount = AmountField(label=_("Amount"), max_length=32)
-    paid_on = forms.DateField(
-        label=_("Date"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
-    )
+    paid_on = DateField(label=_("Date"))
     method = forms.ChoiceField(
         label=_("Method"), choices=[(m.value, m.label) for m in PaymentMethod if m in MANUAL_METHODS]
     )
     reference = forms.CharField(label=_("Reference"), max_length=120, required=False)
-    note = forms.CharField(label=_("Note"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    note = forms.CharField(
+        label=_("Note"), required=False, max_length=NOTE_MAX, widget=forms.Textarea(attrs={"rows": 2})
+    )
     # One per form shown: sent twice (a double click, a retried request), it records one payment.
     token = forms.CharField(required=False, widget=forms.HiddenInput)
 
@@ -47,12 +47,8 @@ class PaymentFilterForm(StyledForm):
     kind = forms.ChoiceField(label=_("Kind"), required=False)
     status = forms.ChoiceField(label=_("Status"), required=False)
     unit = forms.TypedChoiceField(label=_("Unit"), required=False, coerce=int, empty_value=None)
-    date_from = forms.DateField(
-        label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
-    )
-    date_to = forms.DateField(
-        label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
-    )
+    date_from = DateField(label=_("From"), required=False)
+    date_to = DateField(label=_("To"), required=False)
 
     def __init__(self, *args: Any, units: list[tuple[int, str]], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -3,9 +3,14 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Length
+from django.db.models.lookups import LessThanOrEqual
 from django.utils.translation import gettext_lazy as _
 
 from logis.properties.models import PaymentMethod
+
+# The longest payment note (forms, API, services and a database constraint).
+NOTE_MAX = 500
 
 # Credit of the unit's account applied to an invoice: not money received, so not a method a property
 # accepts (it stays out of PaymentMethod, which the payment settings offer).
@@ -61,6 +66,9 @@ class Payment(models.Model):
         ordering = ["-paid_on", "-id"]
         constraints = [
             models.CheckConstraint(condition=Q(amount__gt=0), name="payment_amount_positive"),
+            models.CheckConstraint(
+                condition=LessThanOrEqual(Length("note"), NOTE_MAX), name="payment_note_length"
+            ),
             models.UniqueConstraint(
                 fields=["provider_payment_id", "kind"],
                 condition=~Q(provider_payment_id=""),

@@ -38,6 +38,10 @@ def refund_online(request: PropertyRequest, payment_id: int) -> HttpResponse:
     initial = {"amount": format_amount(refundable).replace("$", "").strip()}
     form = OnlineRefundForm(request.POST or None, initial=initial)
     if not online.refundable_online(payment) or refundable <= 0:
+        # add_error() needs the form cleaned (bound) or at least its cleaned data (a link to a cheque's
+        # refund, or a POST to it): without them it raised AttributeError, a 500.
+        form.is_valid()
+        form.cleaned_data = getattr(form, "cleaned_data", {})
         form.add_error(None, _("Only a received online payment can be refunded through Stripe."))
     elif request.method == "POST" and form.is_valid():
         try:

@@ -14,16 +14,41 @@ from django.utils.translation import gettext as _
 
 from logis.accounts.models import User
 from logis.core import audit
-from logis.core.dates import today_in
+from logis.core.dates import EARLIEST_DATE, date_range_error, today_in
 from logis.core.errors import InvalidTransition, NotFound, ValidationError
 from logis.core.money import format_amount
 from logis.core.permissions import Action, require
 from logis.invoicing.models import Invoice, InvoiceStatus
 from logis.notifications.services import queue_payment_receipt_email
-from logis.payments.models import CREDIT_METHOD, CreditKind, Payment, PaymentKind, PaymentStatus
+from logis.payments.models import CREDIT_METHOD, NOTE_MAX, CreditKind, Payment, PaymentKind, PaymentStatus
 from logis.properties.models import PaymentMethod, Property
 
 MANUAL_METHODS = (PaymentMethod.CHEQUE, PaymentMethod.INTERAC, PaymentMethod.CASH, PaymentMethod.OTHER)
+REFERENCE_MAX = 120
+
+
+# Payments received shortly before a property was set up in Logis (its first weeks, an import) may still be
+# recorded with their real date; nothing older than this before the property's creation.
+BEFORE_CREATION_GRACE = dt.timedelta(days=366)
+
+
+def earliest_payment_date(property: Property) -> dt.date:
+    """No payment dated before the property existed (its creation in Logis, less ``BEFORE_CREATION_GRACE``,
+    as a local date), nor before logis.core.dates.EARLIEST_DATE."""
+    created = today_in(property.timezone, now=property.created_at)
+    return max(created - BEFORE_CREATION_GRACE, EARLIEST_DATE)
+
+
+def payment_date_error(property: Property, paid_on: dt.date | None) -> str | None:
+    """Why a payment date is refused: missing, before the property existed, or after its local today."""
+    if paid_on is None:
+        return _("Enter the payment date.")
+    today = today_in(property.timezone)
+    if paid_on > today:
+        return _("The payment date cannot be in the future.")
+    return date_range_error(paid_on, earliest=earliest_payment_date(property), latest=today)
+
+
 _INVOICE_FIELDS = ["status", "amount_paid", "paid_at"]
 
 
@@ -104,10 +129,13 @@ def record_payment_once(
             }
         if method not in MANUAL_METHODS:
             errors["method"] = _("Choose how the payment was made.")
-        if paid_on > today_in(property.timezone):
-            errors["paid_on"] = _("The payment date cannot be in the future.")
-        if len(reference) > 120:
+        paid_on_error = payment_date_error(property, paid_on)
+        if paid_on_error:
+            errors["paid_on"] = paid_on_error
+        if len(reference) > REFERENCE_MAX:
             errors["reference"] = _("At most 120 characters.")
+        if len(note.strip()) > NOTE_MAX:
+            errors["note"] = _("At most %(max)d characters.") % {"max": NOTE_MAX}
         if errors:
             raise ValidationError(errors)
         before = audit.snapshot(invoice, _INVOICE_FIELDS)

@@ -7,18 +7,22 @@ from django import forms
 from django.http import QueryDict
 from django.utils.translation import gettext_lazy as _
 
+from logis.core.dates import EARLIEST_DATE, date_range_error, latest_date
 from logis.core.forms import StyledForm
 from logis.statements.selectors import default_period
 
-# A statement reaches back to when Logis could hold data and ahead to when a year-end may be chosen;
-# the time-zone arithmetic of a period stays far from the calendar's ends.
-EARLIEST = dt.date(1900, 1, 1)
-LATEST = dt.date(2999, 12, 31)
+# A statement reaches back to when Logis could hold data and ahead as far as any date Logis accepts
+# (logis.core.dates); the time-zone arithmetic of a period stays far from the calendar's ends.
+EARLIEST = EARLIEST_DATE
+
+
+def _latest() -> dt.date:
+    return latest_date()
 
 
 def _date_input() -> forms.DateInput:
     return forms.DateInput(
-        attrs={"type": "date", "min": EARLIEST.isoformat(), "max": LATEST.isoformat()}, format="%Y-%m-%d"
+        attrs={"type": "date", "min": EARLIEST.isoformat(), "max": _latest().isoformat()}, format="%Y-%m-%d"
     )
 
 
@@ -30,11 +34,9 @@ class StatementPeriodForm(StyledForm):
 
     def _in_range(self, name: str) -> dt.date:
         value: dt.date = self.cleaned_data[name]
-        if not EARLIEST <= value <= LATEST:
-            raise forms.ValidationError(
-                _("Enter a date between %(earliest)s and %(latest)s.")
-                % {"earliest": EARLIEST.isoformat(), "latest": LATEST.isoformat()}
-            )
+        error = date_range_error(value)
+        if error:
+            raise forms.ValidationError(error)
         return value
 
     def clean_start(self) -> dt.date:
@@ -63,5 +65,5 @@ def period_form(query: QueryDict, *, today: dt.date) -> StatementPeriodForm:
             until = dt.date.fromisoformat(end)
         except ValueError:
             until = today
-        start = default_period(until)[0].isoformat() if EARLIEST < until <= LATEST else ""
+        start = default_period(until)[0].isoformat() if EARLIEST < until <= _latest() else ""
     return StatementPeriodForm({"start": start[:32], "end": end[:32]})

@@ -496,3 +496,26 @@ def test_a_dashboard_refund_of_a_voided_invoice_payment_comes_off_the_unit_credi
     assert credit_balance(unit=p.invoice.unit) == 0
     p.invoice.refresh_from_db()
     assert p.invoice.status == InvoiceStatus.VOID and p.invoice.amount_paid == 0
+
+
+def test_the_online_refund_page_of_a_cheque_says_so_instead_of_failing(building: Property) -> None:
+    """Found by tests/test_fuzz_forms.py: GET or POST on the online refund of a manual payment was a 500."""
+    from django.test import Client
+    from django.urls import reverse
+
+    manager = member(building, Role.MANAGER)
+    p = payer(building, amount=Decimal("100.00"))
+    cheque = services.record_payment(
+        property=building,
+        invoice_id=p.invoice.pk,
+        actor=manager,
+        amount=Decimal("30.00"),
+        paid_on=dt.date.today(),
+        method="cheque",
+    )
+    client = Client()
+    client.force_login(manager)
+    url = reverse("payments:refund_online", args=[building.pk, cheque.pk])
+    for response in (client.get(url), client.post(url, {"amount": "30,00", "reason": "x"})):
+        assert response.status_code == 200
+        assert "Seul un paiement en ligne reçu peut être remboursé par Stripe." in response.content.decode()

@@ -161,6 +161,10 @@ class Ledger:
 
 @pytest.fixture
 def unit(prop: Property) -> Unit:
+    # Statements reach back years: the property has been in Logis since before its oldest payment
+    # (payments are never dated before the property existed, logis.payments.services).
+    Property.objects.filter(pk=prop.pk).update(created_at=dt.datetime(2001, 1, 1, tzinfo=dt.UTC))
+    prop.refresh_from_db()
     unit = cast(Unit, UnitFactory(property=prop, number="101"))
     resident = ResidentFactory(property=prop, name="Marie Tremblay", email="marie@example.com")
     OccupancyFactory(unit=unit, resident=resident, is_primary=True)
