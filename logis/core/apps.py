@@ -9,3 +9,4 @@ class CoreConfig(AppConfig):
 
     def ready(self) -> None:
         from logis.core import checks  # noqa: F401  (registers the deployment checks)
+        from logis.core import search  # noqa: F401  (registers the SQLite fold function)
