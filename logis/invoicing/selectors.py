@@ -209,11 +209,7 @@ def _search_q(search: str) -> Q:
     residents = Occupancy.objects.filter(unit_id=OuterRef("unit_id")).filter(
         Q(Contains(Fold("resident__name"), term)) | Q(Contains(Fold("resident__email"), term))
     )
-    return (
-        Q(Contains(Fold("title"), term))
-        | Q(unit__number__icontains=search.strip())
-        | Q(Exists(residents))
-    )
+    return Q(Contains(Fold("title"), term)) | Q(unit__number__icontains=search.strip()) | Q(Exists(residents))
 
 
 def _ordering(sort: str) -> list[Any]:
