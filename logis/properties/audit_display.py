@@ -8,10 +8,10 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from django.utils import formats
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
+from logis.core.dates import table_date
 from logis.core.models import AuditEvent
 from logis.core.money import format_amount
 from logis.core.permissions import Role
@@ -171,7 +171,7 @@ def _show(name: str, value: Any, object_type: str = "") -> str:
             return str(value)
     if name in DATE_FIELDS and isinstance(value, str):
         try:
-            return formats.date_format(dt.date.fromisoformat(value[:10]), "SHORT_DATE_FORMAT")
+            return table_date(dt.date.fromisoformat(value[:10]))
         except ValueError:
             return value
     if name == "status" and object_type == "invoicing.invoice":
