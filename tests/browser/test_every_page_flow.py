@@ -170,12 +170,13 @@ def _signed_in(
     return page
 
 
+@pytest.mark.parametrize("width", [360, 390, 414])
 def test_every_manager_and_portal_page_fits_a_phone(
-    tour: Tour, open_context: Callable[..., BrowserContext]
+    tour: Tour, open_context: Callable[..., BrowserContext], width: int
 ) -> None:
     too_wide: list[str] = []
     for email, paths in ((MANAGER, tour.manager), (RESIDENT, tour.portal)):
-        page = _signed_in(open_context, email, width=390, height=844, language="fr")
+        page = _signed_in(open_context, email, width=width, height=844, language="fr")
         for path in paths:
             _visit(page, path)
             overflow = page_overflow(page)
@@ -183,7 +184,7 @@ def test_every_manager_and_portal_page_fits_a_phone(
                 too_wide.append(overflow)
         # The header's sign-out button is in the window, not cut off.
         box = page.get_by_role("button", name="Se déconnecter").bounding_box()
-        if box is None or box["x"] < 0 or box["x"] + box["width"] > 390:
+        if box is None or box["x"] < 0 or box["x"] + box["width"] > width:
             too_wide.append(f"{email}: « Se déconnecter » cut off at {box}")
     assert not too_wide, "\n".join(too_wide)
 
