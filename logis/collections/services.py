@@ -758,8 +758,11 @@ def _apply_fee(policy: LateFeePolicy, invoice_id: int, today: dt.date, now: dt.d
                 amount=Decimal("0.00"),
             )
         language = fee_language(original, prop)
-        with translation.override(language):
+        # The title is read in the property's invoice list, beside titles typed in its language; the
+        # description, which explains the fee to the resident, is in the resident's language.
+        with translation.override(prop.language if prop.language in ("fr", "en") else "fr"):
             title = fee_title(policy, original)
+        with translation.override(language):
             description = _fee_description(policy, original, period, balance, amount, language)
         fee = create_invoice(
             actor=SYSTEM,

@@ -8,4 +8,7 @@ class CoreConfig(AppConfig):
     verbose_name = _("Core")
 
     def ready(self) -> None:
-        from logis.core import checks  # noqa: F401  (registers the deployment checks)
+        from logis.core import (
+            checks,  # noqa: F401  (registers the deployment checks)
+            search,  # noqa: F401  (registers the SQLite fold function)
+        )

@@ -33,6 +33,21 @@ def first_as_ordinal(text: str, value: dt.date) -> str:
     return text
 
 
+def table_date(value: dt.date | dt.datetime | None, language: str | None = None) -> str:
+    """Dates in tables: « 5 déc. 2026 » in French, « Dec. 5, 2026 » in English (abbreviated month, so
+    that day and month cannot be swapped); « 1er déc. 2026 » for the first of the month in French."""
+    if value is None:
+        return ""
+    if language is not None:
+        with translation.override(language):
+            return table_date(value)
+    if isinstance(value, dt.datetime) and value.tzinfo is not None:
+        value = timezone.localtime(value)
+    if _french():
+        return first_as_ordinal(formats.date_format(value, "j N Y"), value)
+    return formats.date_format(value, "N j, Y")
+
+
 def long_date(value: dt.date, language: str | None = None) -> str:
     """``1er décembre 2026``, ``24 novembre 2026`` / ``December 1, 2026``: in ``language``, by default the
     active one."""

@@ -192,8 +192,24 @@ def invoice_list(property: Property, today: dt.date, filters: InvoiceFilters) ->
     if filters.due_to:
         qs = qs.filter(due_date__lte=filters.due_to)
     if filters.search:
-        qs = qs.filter(Q(title__icontains=filters.search) | Q(unit__number__icontains=filters.search))
+        qs = qs.filter(_search_q(filters.search))
     return qs.order_by(*_ordering(filters.sort))
+
+
+def _search_q(search: str) -> Q:
+    """Title, unit number, or the name or email of a resident of the unit; accents and case ignored.
+    The residents are matched in a subquery (EXISTS): no extra query and no duplicate rows."""
+    from django.db.models import Exists, OuterRef
+    from django.db.models.lookups import Contains
+
+    from logis.core.search import Fold, fold
+    from logis.properties.models import Occupancy
+
+    term = fold(search.strip())
+    residents = Occupancy.objects.filter(unit_id=OuterRef("unit_id")).filter(
+        Q(Contains(Fold("resident__name"), term)) | Q(Contains(Fold("resident__email"), term))
+    )
+    return Q(Contains(Fold("title"), term)) | Q(unit__number__icontains=search.strip()) | Q(Exists(residents))
 
 
 def _ordering(sort: str) -> list[Any]:

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
+import zoneinfo
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from django.utils import formats
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
+from logis.core.dates import table_date
 from logis.core.models import AuditEvent
 from logis.core.money import format_amount
 from logis.core.permissions import Role
@@ -104,6 +105,16 @@ FIELDS_BY_TYPE: dict[str, dict[str, Promise]] = {
         "reference": _("Reference"),
         "reversal": _("Reversal"),
         "reason": _("Reason"),
+        "status": _("Status"),
+        "provider_payment_id": _("Stripe reference"),
+        "session": _("Payment session"),
+        "event": _("Stripe event"),
+    },
+    "payments.checkoutsession": {
+        "invoice": _("Invoice"),
+        "amount": _("Amount"),
+        "methods": _("Accepted payment methods"),
+        "demo": _("Demo mode"),
     },
 }
 MONEY_FIELDS = {"amount", "amount_paid"}
@@ -144,6 +155,8 @@ class EventRow:
     event: AuditEvent
     action: str
     changes: list[Change] = field(default_factory=list)
+    # When it happened, in the property's time zone (events are stored in UTC).
+    when: dt.datetime | None = None
 
 
 def _show(name: str, value: Any, object_type: str = "") -> str:
@@ -158,13 +171,20 @@ def _show(name: str, value: Any, object_type: str = "") -> str:
             return str(value)
     if name in DATE_FIELDS and isinstance(value, str):
         try:
-            return formats.date_format(dt.date.fromisoformat(value[:10]), "SHORT_DATE_FORMAT")
+            return table_date(dt.date.fromisoformat(value[:10]))
         except ValueError:
             return value
     if name == "status" and object_type == "invoicing.invoice":
         from logis.invoicing.models import InvoiceStatus
 
         return str(dict(InvoiceStatus.choices).get(value, value))
+    if name == "status" and object_type == "payments.payment":
+        from logis.payments.models import PaymentStatus
+
+        return str(dict(PaymentStatus.choices).get(value, value))
+    if name == "methods" and isinstance(value, list):
+        labels = dict(PaymentMethod.choices)
+        return ", ".join(str(labels.get(v, v)) for v in value) or "—"
     if name == "method" and object_type == "accounts.user":
         return str(_("Authenticator app")) if value == "totp" else str(value)
     if name == "method":
@@ -183,10 +203,14 @@ def _show(name: str, value: Any, object_type: str = "") -> str:
     return str(value)
 
 
-def describe_event(event: AuditEvent) -> EventRow:
+def describe_event(event: AuditEvent, *, timezone: str = "") -> EventRow:
+    """The event as the journal shows it; ``timezone`` is the property's (its events' local time)."""
     before: dict[str, Any] = event.before if isinstance(event.before, dict) else {}
     after: dict[str, Any] = event.after if isinstance(event.after, dict) else {}
-    row = EventRow(event=event, action=str(VERBS.get(event.verb, event.verb)))
+    when = event.created_at
+    if timezone and when is not None:
+        when = when.astimezone(zoneinfo.ZoneInfo(timezone))
+    row = EventRow(event=event, action=str(VERBS.get(event.verb, event.verb)), when=when)
     labels = {**FIELDS, **FIELDS_BY_TYPE.get(event.object_type, {})}
     for name in dict.fromkeys([*before.keys(), *after.keys()]):
         if name in HIDDEN:

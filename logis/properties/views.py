@@ -521,7 +521,7 @@ def security_settings(request: PropertyRequest) -> HttpResponse:
 @property_view(Action.VIEW_AUDIT)
 def audit_log(request: PropertyRequest) -> HttpResponse:
     page = _page(request, selectors.audit_events(property=request.property), AUDIT_PER_PAGE)
-    rows = [describe_event(e) for e in page.object_list]
+    rows = [describe_event(e, timezone=request.property.timezone) for e in page.object_list]
     return render(request, "properties/audit_log.html", {"page": page, "rows": rows})
 
 

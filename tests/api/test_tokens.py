@@ -227,3 +227,14 @@ def test_a_token_is_no_way_around_a_property_requiring_two_factor(world: World, 
     assert not Invoice.objects.filter(property=world.prop).exists()  # nothing was created
     give_two_factor(world.users["manager"])
     assert api_for("manager").get(url).status_code == 200
+
+
+def test_page_help_texts_are_the_ones_its_fields_point_to(world: World) -> None:
+    """Issue 14: aria-describedby named ids that were not on the page (screen readers read nothing)."""
+    import re
+
+    html = _signed_in(world.users[Role.MANAGER]).get(PAGE).content.decode()
+    described = [i for ids in re.findall(r'aria-describedby="([^"]+)"', html) for i in ids.split()]
+    assert described, "the fields have help texts"
+    ids = set(re.findall(r'\bid="([^"]+)"', html))
+    assert [i for i in described if i not in ids] == []

@@ -23,3 +23,43 @@ def open_dialog(page: Page, action: Callable[[], object]) -> Locator:
     action()
     page.wait_for_function("() => window.__dialogShown === true")
     return page.get_by_role("dialog")
+
+
+# WCAG 2.1 levels A and AA, the target of the accessibility tours (axe-core's rule tags).
+WCAG_21_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+
+
+def axe_violations(page: Page) -> list[str]:
+    """axe-core's WCAG 2.1 AA violations on the page as it stands, one line per failing element
+    (rule, what to fix, where), so that a failure says what to fix without opening a report."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    results = Axe().run(page, options={"runOnly": {"type": "tag", "values": WCAG_21_AA}})
+    lines: list[str] = []
+    for violation in results.response.get("violations", []):
+        for node in violation.get("nodes", []):
+            summary = (node.get("failureSummary") or "").replace("\n", " ")
+            lines.append(f"{page.url} {violation['id']}: {node.get('target')} {summary[:200]}")
+    return lines
+
+
+def page_overflow(page: Page) -> str | None:
+    """None when the page fits the window's width (no horizontal scrolling of the page itself); else
+    how wide it is and the elements that stick out beyond the window."""
+    return page.evaluate(
+        """() => {
+        const width = window.innerWidth, full = document.documentElement.scrollWidth;
+        if (full <= width) { return null; }
+        const wide = [];
+        for (const el of document.body.querySelectorAll("*")) {
+            const r = el.getBoundingClientRect();
+            if (r.right > width + 1 && r.width > 0) {
+                const cls = typeof el.className === "string" ? el.className.trim() : "";
+                wide.push(el.tagName.toLowerCase() + (el.id ? "#" + el.id : "") +
+                          (cls ? "." + cls.split(/\\s+/).join(".") : ""));
+            }
+            if (wide.length >= 6) { break; }
+        }
+        return location.pathname + ": " + full + " px wide in " + width + " px: " + wide.join(", ");
+    }"""
+    )

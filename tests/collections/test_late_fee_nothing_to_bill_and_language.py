@@ -112,7 +112,7 @@ def unit_with_resident(prop: Property, number: str, language: str | None) -> Uni
 
 
 @pytest.mark.parametrize("property_language", ["fr", "en"])
-def test_the_fee_invoice_is_written_in_the_primary_residents_language(
+def test_the_fee_is_explained_in_the_residents_language_and_titled_in_the_propertys(
     prop: Property, invoice_due: InvoiceMaker, fee_policy: PolicyMaker, property_language: str
 ) -> None:
     Property.objects.filter(pk=prop.pk).update(language=property_language)
@@ -122,12 +122,18 @@ def test_the_fee_invoice_is_written_in_the_primary_residents_language(
 
     assert apply_late_fees(now=at(START)) == 2
 
+    # Issue 14: the title is in the property's language (it sits in the property's invoice list).
+    fr_title, en_title = (
+        ("Frais de retard — facture nº 11", "Frais de retard — facture nº 12")
+        if property_language == "fr"
+        else ("Late fee — invoice no. 11", "Late fee — invoice no. 12")
+    )
     fr_fee = LateFee.objects.get(original=french).fee_invoice
-    assert fr_fee is not None and fr_fee.title == "Frais de retard — facture nº 11"
+    assert fr_fee is not None and fr_fee.title == fr_title
     assert fr_fee.description.startswith("Intérêts de 18 % par année")
     assert f"1{NBSP}234,56{NBSP}$ × 18 % ÷ 12 = 18,52{NBSP}$" in fr_fee.description
     en_fee = LateFee.objects.get(original=english).fee_invoice
-    assert en_fee is not None and en_fee.title == "Late fee — invoice no. 12"
+    assert en_fee is not None and en_fee.title == en_title
     assert en_fee.description.startswith("Interest at 18 % a year")
     assert "$1,234.56 × 18 % ÷ 12 = $18.52" in en_fee.description
 

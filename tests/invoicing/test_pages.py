@@ -497,7 +497,14 @@ def count_queries(client: Client, url: str) -> int:
 
 
 @pytest.mark.parametrize(
-    "query", ["", "status=open", "q=Facture&sort=-unit", "status=overdue&unit=1&due_from=2020-01-01"]
+    "query",
+    [
+        "",
+        "status=open",
+        "q=Facture&sort=-unit",
+        "q=h%C3%A9l%C3%A8ne",
+        "status=overdue&unit=1&due_from=2020-01-01",
+    ],
 )
 def test_list_query_count_is_constant_whatever_the_row_count(
     manager_client: Client, prop: Property, unit: Unit, query: str

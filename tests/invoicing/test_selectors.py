@@ -231,3 +231,34 @@ def test_unknown_sort_falls_back_to_newest_first(prop: Property, varied: dict[st
 def test_list_never_shows_another_propertys_invoices(prop: Property, varied: dict[str, Any]) -> None:
     open_invoice(PropertyFactory(), number=1, title="Ailleurs")
     assert "Ailleurs" not in titles(prop)
+
+
+def _search_finds_residents_and_ignores_accents_and_case(prop: Property, varied: dict[str, Any]) -> None:
+    from tests.factories import OccupancyFactory, ResidentFactory
+
+    Invoice.objects.filter(pk=varied["draft"].pk).update(title="Réparation du toit")
+    OccupancyFactory(
+        unit=varied["open"].unit,
+        resident=ResidentFactory(property=prop, name="Hélène Bélanger", email="HELENE.B@Example.com"),
+        is_primary=True,
+    )
+    assert titles(prop, search="reparation") == ["Réparation du toit"]
+    assert titles(prop, search="RÉPARATION") == ["Réparation du toit"]
+    assert titles(prop, search="helene") == ["Cotisation"]
+    assert titles(prop, search="Bélanger") == ["Cotisation"]
+    assert titles(prop, search="helene.b@example") == ["Cotisation"]
+    assert titles(prop, search="personne") == []
+
+
+def test_search_finds_residents_by_name_and_email_ignoring_accents_and_case(
+    prop: Property, varied: dict[str, Any]
+) -> None:
+    """Issue 14 (SQLite: a Python function registered on each connection)."""
+    _search_finds_residents_and_ignores_accents_and_case(prop, varied)
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_search_ignores_accents_and_case_on_postgresql(prop: Property, varied: dict[str, Any]) -> None:
+    """The same on PostgreSQL (unaccent), run by CI's PostgreSQL job."""
+    _search_finds_residents_and_ignores_accents_and_case(prop, varied)

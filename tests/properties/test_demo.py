@@ -39,3 +39,18 @@ def test_demo_residents_have_published_invoices_to_see_in_the_portal(db: None, c
     page = client.get("/portal/").content.decode()
     assert "Cotisation spéciale — Réparation du toit" in page
     assert "Frais de stationnement" not in page  # unit 102's, not hers
+
+
+def test_demo_english_resident_has_an_english_account_also_on_an_existing_database(db: None, client) -> None:  # type: ignore[no-untyped-def]
+    call_command("load_demo", verbosity=0)
+    jean = User.objects.get(email="resident2@example.com")
+    assert jean.language == "en"
+    # A database loaded by an earlier version of the demo had him in French: loading again fixes it.
+    User.objects.filter(pk=jean.pk).update(language="fr")
+    call_command("load_demo", verbosity=0)
+    jean.refresh_from_db()
+    assert jean.language == "en"
+    client.force_login(jean)
+    page = client.get("/portal/").content.decode()
+    assert '<html lang="en">' in page
+    assert User.objects.get(email="resident@example.com").language == "fr"

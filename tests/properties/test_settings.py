@@ -231,3 +231,31 @@ def test_members_form_with_a_garbage_id_is_not_a_500(prop: Property, admin_clien
         reverse("properties:members", args=[prop.pk]), {"op": "role", "membership": "abc", "role": "board"}
     )
     assert response.status_code == 404
+
+
+def test_audit_log_shows_the_propertys_local_time_and_translated_values(
+    prop: Property, manager: User, admin_client_: Client
+) -> None:
+    """Issue 14: the journal showed UTC (5 h off) and `status pending → succeeded`, `amount 325.00`."""
+    import datetime as dt
+
+    from logis.core import audit
+
+    Property.objects.filter(pk=prop.pk).update(timezone="America/Toronto")
+    unit = UnitFactory(property=prop, number="101")
+    event = audit.record(
+        None,
+        "payment.online_succeeded",
+        unit,
+        property=prop,
+        before={"status": "pending"},
+        after={"status": "succeeded", "amount": "325.00", "methods": ["card"]},
+    )
+    AuditEvent.objects.filter(pk=event.pk).update(
+        object_type="payments.payment", created_at=dt.datetime(2026, 12, 5, 15, 30, tzinfo=dt.UTC)
+    )
+    html = admin_client_.get(reverse("properties:audit", args=[prop.pk])).content.decode()
+    assert "10:30" in html and "15:30" not in html  # 15:30 UTC is 10:30 in Montréal in December
+    assert "Statut" in html and "En attente" in html and "Réussi" in html
+    assert "325,00\u00a0$" in html and "325.00" not in html
+    assert "status" not in html.split("<tbody>", 1)[1] and "amount" not in html.split("<tbody>", 1)[1]

@@ -7,7 +7,7 @@ from typing import Any
 from django import template
 from django.utils import formats, translation
 
-from logis.core.dates import first_as_ordinal
+from logis.core.dates import first_as_ordinal, table_date
 from logis.core.money import format_amount
 
 register = template.Library()
@@ -25,6 +25,13 @@ def localdate(value: dt.date | dt.datetime | None, fmt: str = "DATE_FORMAT") -> 
         return ""
     text = formats.date_format(value, fmt, use_l10n=True)
     return first_as_ordinal(text, value) if fmt == "DATE_FORMAT" else text
+
+
+@register.filter
+def tabledate(value: dt.date | dt.datetime | None) -> str:
+    """The one date format of tables: « 5 déc. 2026 » / « Dec. 5, 2026 », the same day whatever the
+    language (never « 05/12/2026 », which English readers take for May 12)."""
+    return table_date(value)
 
 
 @register.simple_tag(takes_context=True)

@@ -94,7 +94,11 @@ class Command(BaseCommand):
         manager, _ = self._user("gestionnaire@example.com", "Gabriel", "Gestionnaire")
         board, _ = self._user("ca@example.com", "Claire", "Conseil")
         resident1, _ = self._user("resident@example.com", "Marie", "Tremblay")
-        resident2, _ = self._user("resident2@example.com", "Jean", "Gagnon")
+        resident2, _ = self._user("resident2@example.com", "Jean", "Gagnon", language="en")
+        if resident2.language != "en":
+            # Databases loaded before the demo's English resident had an English account.
+            resident2.language = "en"
+            resident2.save(update_fields=["language"])
         self._user("support@example.com", "Sam", "Support", is_staff=True, is_superuser=True)
         other_admin, _ = self._user("belvedere@example.com", "Bruno", "Belvédère")
 
