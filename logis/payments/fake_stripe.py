@@ -1,8 +1,9 @@
 """A local fake of the few Stripe endpoints Logis uses, as a plain WSGI application.
 
 - ``POST /v1/checkout/sessions``, ``GET /v1/checkout/sessions/{id}``,
-  ``POST /v1/checkout/sessions/{id}/expire``, ``POST /v1/refunds``, ``GET /v1/refunds?charge=…``: form-encoded requests as the official SDK sends them, JSON answers shaped
-  like Stripe's, idempotency keys honoured, ``Authorization: Bearer sk_…`` required.
+  ``POST /v1/checkout/sessions/{id}/expire``, ``POST /v1/refunds``, ``GET /v1/refunds?charge=…``:
+  form-encoded requests as the official SDK sends them, JSON answers shaped like Stripe's, idempotency
+  keys honoured, ``Authorization: Bearer sk_…`` required.
 - ``GET /pay/{id}``: the hosted "checkout page", clearly labelled as a demo, with a **Pay** button that
   completes the session, sends the signed ``checkout.session.completed`` event to the webhook URL and
   redirects to ``success_url``, and a link back to ``cancel_url``.
