@@ -424,6 +424,9 @@ def void_invoice(*, actor: User, invoice_id: int, reason: str, property: Propert
             )
         before = audit.snapshot(invoice, AUDITED_FIELDS)
         invoice.status = InvoiceStatus.VOID
+        from logis.payments.online import balance_changed
+
+        balance_changed(invoice.pk)  # its payment pages close: nothing is due any more
         invoice.void_reason = reason
         invoice.voided_by = actor
         invoice.voided_at = timezone.now()
