@@ -192,6 +192,8 @@ def test_the_excess_is_refunded_to_the_card_from_the_invoice_page_in_one_confirm
     p, card = _overpaid(building, stripe_fake, client)
     manager_client = Client()
     manager_client.force_login(member(building, Role.TREASURER, email="tresor@example.com"))
+    dashboard = manager_client.get(reverse("properties:dashboard", args=[building.pk])).content.decode()
+    assert "Paiements en ligne au-delà du solde dû" in dashboard and "Unité 101 : 30,00" in dashboard
     page_url = reverse("invoicing:detail", args=[building.pk, p.invoice.pk])
     page = manager_client.get(page_url).content.decode()
     assert "Rembourser l’excédent sur la carte (30,00" in page
@@ -209,3 +211,5 @@ def test_the_excess_is_refunded_to_the_card_from_the_invoice_page_in_one_confirm
     assert AuditEvent.objects.filter(verb="payment.refunded").exists()
     assert "excédent sur la carte" not in manager_client.get(page_url).content.decode()
     assert online.overpayments_to_refund(p.invoice) == []
+    dashboard = manager_client.get(reverse("properties:dashboard", args=[building.pk])).content.decode()
+    assert "Paiements en ligne au-delà du solde dû" not in dashboard
