@@ -440,8 +440,9 @@ class FakeStripe:
     # --- Events --------------------------------------------------------------------------------
 
     def _event(self, type_: str, obj: dict[str, Any]) -> dict[str, Any]:
-        event = {
-            "id": _new_id("evt"),
+        event_id = _new_id("evt")
+        event: dict[str, Any] = {
+            "id": event_id,
             "object": "event",
             "api_version": "2025-09-30.clover",
             "created": int(time.time()),
@@ -451,7 +452,7 @@ class FakeStripe:
             "request": {"id": None, "idempotency_key": None},
             "type": type_,
         }
-        self.store.put(EVENT, event["id"], event, parent=type_)
+        self.store.put(EVENT, event_id, event, parent=type_)
         return event
 
     def last_event(self, type_: str) -> dict[str, Any]:

@@ -180,34 +180,47 @@ def start_checkout(*, invoice_id: int, user: User, success_url: str, cancel_url:
         # Under the invoice's lock (the one every payment takes): a payment recorded while Stripe
         # was opening this session lowered the balance, and paying this session would overpay.
         locked = Invoice.objects.select_for_update().get(pk=invoice.pk)
-        if locked.status != InvoiceStatus.OPEN or cents(locked.amount - locked.amount_paid) < cents(balance):
-            _expire_sessions([str(session["id"])])
-            raise InvalidTransition(
-                _("The balance due of this invoice has just changed: reload the page to pay what is left.")
-            )
-        row, created = CheckoutSession.objects.get_or_create(
-            session_id=session["id"],
-            defaults={
-                "property": property,
-                "invoice": invoice,
-                "user": user,
-                "amount": balance,
-                "currency": CURRENCY,
-                "payment_method_types": methods,
-                "url": str(session.get("url") or "")[:2000],
-                "demo": stripe_gateway.demo_mode(),
-            },
+        overpays = locked.status != InvoiceStatus.OPEN or cents(locked.amount - locked.amount_paid) < cents(
+            balance
         )
-        if created:
-            # On the session, not the invoice: opening the payment page changes nothing on the invoice.
-            audit.record(
-                user,
-                "payment.checkout_started",
-                row,
-                property=property,
-                after={"invoice": invoice.pk, "amount": balance, "methods": methods, "demo": row.demo},
-            )
+        if not overpays:
+            _record_session(session, invoice=invoice, user=user, balance=balance, methods=methods)
+    if overpays:
+        # Closed at once, outside the transaction (no call to Stripe while the invoice is locked).
+        _expire_sessions([str(session["id"])])
+        raise InvalidTransition(
+            _("The balance due of this invoice has just changed: reload the page to pay what is left.")
+        )
     return str(session["url"])
+
+
+def _record_session(
+    session: Mapping[str, Any], *, invoice: Invoice, user: User, balance: Decimal, methods: list[str]
+) -> None:
+    """The session Logis opened: what the payer was asked to pay (checked against Stripe's reports)."""
+    property = invoice.property
+    row, created = CheckoutSession.objects.get_or_create(
+        session_id=session["id"],
+        defaults={
+            "property": property,
+            "invoice": invoice,
+            "user": user,
+            "amount": balance,
+            "currency": CURRENCY,
+            "payment_method_types": methods,
+            "url": str(session.get("url") or "")[:2000],
+            "demo": stripe_gateway.demo_mode(),
+        },
+    )
+    if created:
+        # On the session, not the invoice: opening the payment page changes nothing on the invoice.
+        audit.record(
+            user,
+            "payment.checkout_started",
+            row,
+            property=property,
+            after={"invoice": invoice.pk, "amount": balance, "methods": methods, "demo": row.demo},
+        )
 
 
 # --- Closing the payment pages of an invoice whose balance changed --------------------------------
