@@ -361,8 +361,19 @@ def queue_overpayment_emails(*, payment: Payment, invoice: Invoice, excess: Deci
     from logis.accounts.models import Membership
     from logis.core.permissions import ROLE_ACTIONS
     from logis.notifications.services import LANGUAGES, invoice_link, primary_resident, queue_email
+    from logis.properties.models import Resident
 
-    resident = primary_resident(invoice)
+    # Whoever paid (a co-owner may have), else the unit's primary resident.
+    payer_id = (
+        CheckoutSession.objects.filter(session_id=payment.provider_session_id)
+        .values_list("user_id", flat=True)
+        .first()
+    )
+    resident = (
+        Resident.objects.filter(user_id=payer_id, occupancies__unit_id=invoice.unit_id).first()
+        if payer_id
+        else None
+    ) or primary_resident(invoice)
     if resident is not None and resident.email:
         language = resident.language if resident.language in LANGUAGES else invoice.property.language
         with translation.override(language):
