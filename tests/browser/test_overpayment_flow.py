@@ -69,7 +69,7 @@ def test_the_manager_refunds_the_excess_of_a_double_payment_from_the_invoice_pag
     manager = member(prop, Role.MANAGER, email="gestionnaire@example.com")
     manager.language = language
     manager.save()
-    unit: Unit = UnitFactory(property=prop, number="101")
+    unit = Unit.objects.get(pk=UnitFactory(property=prop, number="101").pk)
     user = UserFactory(email="marie@example.com")
     marie = ResidentFactory(property=prop, name="Marie Tremblay", email="marie@example.com", user=user)
     OccupancyFactory(unit=unit, resident=marie, is_primary=True)
