@@ -434,6 +434,10 @@ def void_invoice(*, actor: User, invoice_id: int, reason: str, property: Propert
                 {"reason": _("The reason may have at most %(max)d characters.") % {"max": REASON_MAX}}
             )
         before = audit.snapshot(invoice, AUDITED_FIELDS)
+        if invoice.status == InvoiceStatus.OPEN:  # a draft never had a payment page
+            from logis.payments.online import balance_changed
+
+            balance_changed(invoice.pk)  # its payment pages close: nothing is due any more
         invoice.status = InvoiceStatus.VOID
         invoice.void_reason = reason
         invoice.voided_by = actor

@@ -314,13 +314,51 @@ def queue_resident_email(
     resident: Resident | Lookup | None = LOOKUP,
 ) -> EmailMessage | None:
     """Queue an email about ``invoice`` to its unit's primary resident, once per ``key``, written by
-    ``render(resident, language)`` (subject, text, HTML) in the resident's language; None when nobody
-    can receive it (``invoice_email_blocker``). Runs in the caller's transaction."""
+    ``render(resident, language)`` (subject, text, HTML) in the resident's language; None when the
+    primary resident cannot receive it (``invoice_email_blocker``). The unit's other residents who
+    asked for these emails (``Occupancy.receives_emails``) get their own copy, in their language,
+    once each (key ``<key>:r<resident id>``). Runs in the caller's transaction."""
     if isinstance(resident, Lookup):
         resident = primary_resident(invoice)
-    if invoice_email_blocker(invoice, resident=resident) is not None:
-        return None
-    assert resident is not None
+    primary_message: EmailMessage | None = None
+    if invoice_email_blocker(invoice, resident=resident) is None:
+        assert resident is not None
+        primary_message = _queue_to(invoice, resident, key=key, kind=kind, render=render)
+    for other in co_recipients(invoice, primary=resident):
+        _queue_to(invoice, other, key=f"{key}:r{other.pk}", kind=kind, render=render)
+    return primary_message
+
+
+def co_recipients(invoice: Invoice, *, primary: Resident | None) -> list[Resident]:
+    """The unit's residents, other than its primary one, who asked for its invoice and receipt emails
+    and have an address that can receive them (one query)."""
+    from logis.properties.models import Resident
+
+    found = []
+    others = Resident.objects.filter(
+        occupancies__unit_id=invoice.unit_id,
+        occupancies__receives_emails=True,
+        occupancies__is_primary=False,
+    ).exclude(email="")
+    for other in others.order_by("pk"):
+        if primary is not None and other.pk == primary.pk:
+            continue
+        try:
+            validate_email(other.email)
+        except DjangoValidationError:
+            continue
+        found.append(other)
+    return found
+
+
+def _queue_to(
+    invoice: Invoice,
+    resident: Resident,
+    *,
+    key: str,
+    kind: str,
+    render: Callable[[Resident, str], tuple[str, str, str]],
+) -> EmailMessage:
     existing = EmailMessage.objects.filter(key=key).first()
     if existing is not None:
         return existing  # written before: not rendered again
@@ -430,7 +468,8 @@ def attachments(message: EmailMessage) -> list[tuple[str, bytes, str]]:
     from logis.payments.models import Payment
 
     try:
-        payment_id = int(message.key.removeprefix(RECEIPT_KEY_PREFIX))
+        # A co-owner's copy is keyed ``payment-receipt:<id>:r<resident id>``.
+        payment_id = int(message.key.removeprefix(RECEIPT_KEY_PREFIX).split(":")[0])
         with translation.override(message.language):
             document = receipt_document(payments=Payment.objects.all(), payment_id=payment_id)
             if document is None:

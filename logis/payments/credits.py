@@ -151,6 +151,9 @@ def apply_credit(
             created_by=user_or_none(actor),
         )
         invoice.amount_paid += amount
+        from logis.payments.online import balance_changed
+
+        balance_changed(invoice.pk)
         if invoice.amount_paid == invoice.amount:
             invoice.status = InvoiceStatus.PAID
             invoice.paid_at = timezone.now()

@@ -1,15 +1,21 @@
 """A local fake of the few Stripe endpoints Logis uses, as a plain WSGI application.
 
-- ``POST /v1/checkout/sessions``, ``GET /v1/checkout/sessions/{id}``, ``POST /v1/refunds``,
-  ``GET /v1/refunds?charge=…``: form-encoded requests as the official SDK sends them, JSON answers shaped
-  like Stripe's, idempotency keys honoured, ``Authorization: Bearer sk_…`` required.
+- ``POST /v1/checkout/sessions``, ``GET /v1/checkout/sessions/{id}``,
+  ``POST /v1/checkout/sessions/{id}/expire``, ``POST /v1/refunds``, ``GET /v1/refunds?charge=…``:
+  form-encoded requests as the official SDK sends them, JSON answers shaped like Stripe's, idempotency
+  keys honoured, ``Authorization: Bearer sk_…`` required.
 - ``GET /pay/{id}``: the hosted "checkout page", clearly labelled as a demo, with a **Pay** button that
   completes the session, sends the signed ``checkout.session.completed`` event to the webhook URL and
   redirects to ``success_url``, and a link back to ``cancel_url``.
 
 It serves two purposes: the demo (``make run`` without Stripe keys: mounted inside Logis under
 ``/demo-stripe/`` by ``demo_view``) and the tests (a ``FakeStripe`` served on 127.0.0.1 in a thread; the SDK
-makes real HTTP calls to it). State lives in memory, per ``FakeStripe`` instance.
+makes real HTTP calls to it).
+
+Where its objects live is a ``store``: in memory for the tests' instance (``MemoryStore``), in the database
+for the demo (``DatabaseStore``, the ``FakeStripeObject`` model), so that every gunicorn worker serves the
+same sessions and a restart loses none of them. Read-modify-write steps (paying, expiring, refunding) run
+under ``store.locked()`` with the row read ``for_update``: two workers never pay one session twice.
 """
 
 from __future__ import annotations
@@ -23,12 +29,14 @@ import time
 import urllib.error
 import urllib.request
 from collections import deque
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 from urllib.parse import parse_qsl
 
+from django.db import IntegrityError, transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.urls import reverse
 from django.utils import translation
@@ -76,6 +84,121 @@ def _listify(node: Any) -> Any:
     return node
 
 
+# --- Where the fake's objects live -----------------------------------------------------------------
+
+SESSION, CHARGE, REFUND, EVENT, IDEMPOTENCY = "session", "charge", "refund", "event", "idempotency"
+KINDS = (SESSION, CHARGE, REFUND, EVENT, IDEMPOTENCY)
+
+
+class MemoryStore:
+    """The objects of one process, in dicts (the tests' fake, served in a thread)."""
+
+    def __init__(self) -> None:
+        self.tables: dict[str, dict[str, dict[str, Any]]] = {kind: {} for kind in KINDS}
+        self.parents: dict[tuple[str, str], str] = {}
+        self._lock = threading.RLock()
+
+    @contextmanager
+    def locked(self) -> Iterator[None]:
+        with self._lock:
+            yield
+
+    def get(self, kind: str, object_id: str, *, for_update: bool = False) -> dict[str, Any] | None:
+        return self.tables[kind].get(object_id)
+
+    def put(self, kind: str, object_id: str, obj: dict[str, Any], *, parent: str = "") -> None:
+        with self._lock:
+            self.tables[kind][object_id] = obj
+            if parent:
+                self.parents[(kind, object_id)] = parent
+
+    def put_if_absent(self, kind: str, object_id: str, obj: dict[str, Any]) -> dict[str, Any]:
+        with self._lock:
+            return self.tables[kind].setdefault(object_id, obj)
+
+    def children(self, kind: str, parent: str) -> list[dict[str, Any]]:
+        with self._lock:
+            return [o for i, o in self.tables[kind].items() if self.parents.get((kind, i)) == parent]
+
+    def all(self, kind: str) -> list[dict[str, Any]]:
+        with self._lock:
+            return list(self.tables[kind].values())
+
+
+class DatabaseStore:
+    """The objects in the database (``FakeStripeObject``): shared by every process of the demo."""
+
+    @contextmanager
+    def locked(self) -> Iterator[None]:
+        with transaction.atomic():
+            yield
+
+    @staticmethod
+    def _rows(kind: str) -> Any:
+        from logis.payments.models import FakeStripeObject
+
+        return FakeStripeObject.objects.filter(kind=kind)
+
+    def get(self, kind: str, object_id: str, *, for_update: bool = False) -> dict[str, Any] | None:
+        rows = self._rows(kind).filter(object_id=object_id)
+        if for_update:
+            rows = rows.select_for_update()
+        row = rows.only("data").first()
+        return dict(row.data) if row is not None else None
+
+    def put(self, kind: str, object_id: str, obj: dict[str, Any], *, parent: str = "") -> None:
+        from logis.payments.models import FakeStripeObject
+
+        with transaction.atomic():
+            updated = self._rows(kind).filter(object_id=object_id).update(data=obj)
+            if not updated:
+                FakeStripeObject.objects.create(kind=kind, object_id=object_id, parent=parent, data=obj)
+
+    def put_if_absent(self, kind: str, object_id: str, obj: dict[str, Any]) -> dict[str, Any]:
+        from logis.payments.models import FakeStripeObject
+
+        try:
+            with transaction.atomic():
+                FakeStripeObject.objects.create(kind=kind, object_id=object_id, data=obj)
+                return obj
+        except IntegrityError:
+            found = self.get(kind, object_id)
+            assert found is not None
+            return found
+
+    def children(self, kind: str, parent: str) -> list[dict[str, Any]]:
+        return [
+            dict(d)
+            for d in self._rows(kind).filter(parent=parent).order_by("id").values_list("data", flat=True)
+        ]
+
+    def all(self, kind: str) -> list[dict[str, Any]]:
+        return [dict(d) for d in self._rows(kind).order_by("id").values_list("data", flat=True)]
+
+
+Store = MemoryStore | DatabaseStore
+
+
+class StoreView(Mapping[str, dict[str, Any]]):
+    """The objects of one kind by id, read from the store each time (a live view, like a dict's)."""
+
+    def __init__(self, store: Store, kind: str) -> None:
+        self.store = store
+        self.kind = kind
+
+    def __getitem__(self, object_id: str) -> dict[str, Any]:
+        found = self.store.get(self.kind, object_id)
+        if found is None:
+            raise KeyError(object_id)
+        return found
+
+    def __iter__(self) -> Iterator[str]:
+        return iter([str(o["id"]) for o in self.store.all(self.kind)])
+
+    def __len__(self) -> int:
+        return len(self.store.all(self.kind))
+
+
 @dataclass
 class Delivery:
     event_id: str
@@ -86,19 +209,33 @@ class Delivery:
 
 @dataclass
 class FakeStripe:
-    """In-memory Stripe: sessions, payment intents, charges, refunds and the events they produce."""
+    """Stripe's sessions, payment intents, charges, refunds and the events they produce, in ``store``."""
 
     webhook_secret: str = ""
     webhook_url: str = ""
-    sessions: dict[str, dict[str, Any]] = field(default_factory=dict)
-    charges: dict[str, dict[str, Any]] = field(default_factory=dict)
-    refunds: dict[str, dict[str, Any]] = field(default_factory=dict)
-    events: list[dict[str, Any]] = field(default_factory=list)
+    store: Store = field(default_factory=MemoryStore)
     deliveries: list[Delivery] = field(default_factory=list)
     # The last requests received (method, path, headers), for tests; bounded for a long demo.
     requests: deque[tuple[str, str, dict[str, str]]] = field(default_factory=lambda: deque(maxlen=500))
-    _idempotent: dict[str, tuple[int, dict[str, Any]]] = field(default_factory=dict)
     _lock: threading.RLock = field(default_factory=threading.RLock)
+
+    # --- What the store holds, by id (tests read these) --------------------------------------------
+
+    @property
+    def sessions(self) -> StoreView:
+        return StoreView(self.store, SESSION)
+
+    @property
+    def charges(self) -> StoreView:
+        return StoreView(self.store, CHARGE)
+
+    @property
+    def refunds(self) -> StoreView:
+        return StoreView(self.store, REFUND)
+
+    @property
+    def events(self) -> list[dict[str, Any]]:
+        return self.store.all(EVENT)
 
     # --- Objects -------------------------------------------------------------------------------
 
@@ -157,28 +294,27 @@ class FakeStripe:
             "url": f"{base_url}/pay/{session_id}",
             "_line_item_names": names,
         }
-        with self._lock:
-            self.sessions[session_id] = session
+        self.store.put(SESSION, session_id, session)
         return self._public(session)
 
     @staticmethod
     def _public(obj: dict[str, Any]) -> dict[str, Any]:
         return {k: v for k, v in obj.items() if not k.startswith("_")}
 
+    def _session(self, session_id: str, *, for_update: bool = False) -> dict[str, Any]:
+        session = self.store.get(SESSION, session_id, for_update=for_update)
+        if session is None:
+            raise FakeError(404, f"No such checkout.session: '{session_id}'", code="resource_missing")
+        return session
+
     def get_session(self, session_id: str) -> dict[str, Any]:
-        with self._lock:
-            session = self.sessions.get(session_id)
-            if session is None:
-                raise FakeError(404, f"No such checkout.session: '{session_id}'", code="resource_missing")
-            return self._public(session)
+        return self._public(self._session(session_id))
 
     def complete_session(self, session_id: str, *, method: str = "") -> dict[str, Any]:
         """The payer confirms on the hosted page. A card is paid at once; a pre-authorized debit stays
         unpaid until ``settle_debit``. Returns the ``checkout.session.completed`` event."""
-        with self._lock:
-            session = self.sessions.get(session_id)
-            if session is None:
-                raise FakeError(404, f"No such checkout.session: '{session_id}'", code="resource_missing")
+        with self.store.locked():
+            session = self._session(session_id, for_update=True)
             if session["status"] != "open":
                 raise FakeError(400, "This Checkout Session is no longer open.", code="session_not_open")
             method = method or session["payment_method_types"][0]
@@ -192,7 +328,8 @@ class FakeStripe:
             )
             session["_method"] = method
             session["_charge"] = charge_id
-            self.charges[charge_id] = {
+            self.store.put(SESSION, session_id, session)
+            charge = {
                 "id": charge_id,
                 "object": "charge",
                 "amount": session["amount_total"],
@@ -204,37 +341,58 @@ class FakeStripe:
                 "status": "succeeded" if paid else "pending",
                 "payment_method_details": {"type": method},
             }
+            self.store.put(CHARGE, charge_id, charge, parent=intent_id)
             return self._event("checkout.session.completed", self._public(session))
 
     def settle_debit(self, session_id: str, *, succeeded: bool = True) -> dict[str, Any]:
         """Days later, the pre-authorized debit clears (or fails): the async event."""
-        with self._lock:
-            session = self.sessions[session_id]
-            charge = self.charges[session["_charge"]]
+        with self.store.locked():
+            session = self._session(session_id, for_update=True)
+            charge = self.store.get(CHARGE, session["_charge"], for_update=True)
+            assert charge is not None
             if succeeded:
                 session["payment_status"] = "paid"
                 charge.update(paid=True, status="succeeded")
-                return self._event("checkout.session.async_payment_succeeded", self._public(session))
-            charge.update(status="failed")
-            return self._event("checkout.session.async_payment_failed", self._public(session))
+                event_type = "checkout.session.async_payment_succeeded"
+            else:
+                charge.update(status="failed")
+                event_type = "checkout.session.async_payment_failed"
+            self.store.put(SESSION, session_id, session)
+            self.store.put(CHARGE, charge["id"], charge)
+            return self._event(event_type, self._public(session))
 
-    def expire_session(self, session_id: str) -> None:
-        with self._lock:
-            self.sessions[session_id]["status"] = "expired"
+    def expire_session(self, session_id: str) -> dict[str, Any]:
+        """``POST /v1/checkout/sessions/{id}/expire``: only an open session can be expired; the payer then
+        sees that the page is closed and cannot pay. Sends ``checkout.session.expired``."""
+        with self.store.locked():
+            session = self._session(session_id, for_update=True)
+            if session["status"] != "open":
+                raise FakeError(
+                    400,
+                    f"Only Checkout Sessions with a status in [open] can be expired; this one is "
+                    f"{session['status']}.",
+                    code="checkout_session_not_open",
+                )
+            session["status"] = "expired"
+            self.store.put(SESSION, session_id, session)
+            self._event("checkout.session.expired", self._public(session))
+            return self._public(session)
 
     def _charge_for(self, *, charge: str = "", payment_intent: str = "") -> dict[str, Any]:
         if charge:
-            found = self.charges.get(charge)
+            found = self.store.get(CHARGE, charge, for_update=True)
         else:
-            found = next((c for c in self.charges.values() if c["payment_intent"] == payment_intent), None)
+            found = next(iter(self.store.children(CHARGE, payment_intent)), None)
+            if found is not None:
+                found = self.store.get(CHARGE, found["id"], for_update=True)
         if found is None:
             raise FakeError(404, "No such charge or payment_intent.", code="resource_missing")
         return found
 
     def create_refund(self, params: dict[str, Any]) -> dict[str, Any]:
         """A refund of (part of) a charge. The ``charge.refunded`` event it causes is returned by
-        ``refund_events`` (Stripe sends it asynchronously, after the API call answered)."""
-        with self._lock:
+        ``last_event`` (Stripe sends it asynchronously, after the API call answered)."""
+        with self.store.locked():
             charge = self._charge_for(
                 charge=str(params.get("charge", "")), payment_intent=str(params.get("payment_intent", ""))
             )
@@ -260,32 +418,31 @@ class FakeStripe:
                 "reason": params.get("reason"),
                 "status": "succeeded",
             }
-            self.refunds[refund["id"]] = refund
+            self.store.put(REFUND, refund["id"], refund, parent=charge["id"])
             charge["amount_refunded"] += amount
             charge["refunded"] = charge["amount_refunded"] == charge["amount"]
+            self.store.put(CHARGE, charge["id"], charge)
             self._event("charge.refunded", self._charge_with_refunds(charge))
             return refund
 
     def _charge_with_refunds(self, charge: dict[str, Any]) -> dict[str, Any]:
-        data = [r for r in self.refunds.values() if r["charge"] == charge["id"]]
+        data = self.store.children(REFUND, charge["id"])
         return {**charge, "refunds": {"object": "list", "data": data, "has_more": False}}
 
     def list_refunds(self, query: dict[str, str]) -> dict[str, Any]:
-        with self._lock:
-            data = [
-                r for r in self.refunds.values() if not query.get("charge") or r["charge"] == query["charge"]
-            ]
-            return {"object": "list", "data": data, "has_more": False, "url": "/v1/refunds"}
+        charge = query.get("charge")
+        data = self.store.children(REFUND, charge) if charge else self.store.all(REFUND)
+        return {"object": "list", "data": data, "has_more": False, "url": "/v1/refunds"}
 
     def charge_of_session(self, session_id: str) -> str:
-        with self._lock:
-            return str(self.sessions[session_id]["_charge"])
+        return str(self._session(session_id)["_charge"])
 
     # --- Events --------------------------------------------------------------------------------
 
     def _event(self, type_: str, obj: dict[str, Any]) -> dict[str, Any]:
-        event = {
-            "id": _new_id("evt"),
+        event_id = _new_id("evt")
+        event: dict[str, Any] = {
+            "id": event_id,
             "object": "event",
             "api_version": "2025-09-30.clover",
             "created": int(time.time()),
@@ -295,12 +452,11 @@ class FakeStripe:
             "request": {"id": None, "idempotency_key": None},
             "type": type_,
         }
-        self.events.append(event)
+        self.store.put(EVENT, event_id, event, parent=type_)
         return event
 
     def last_event(self, type_: str) -> dict[str, Any]:
-        with self._lock:
-            return next(e for e in reversed(self.events) if e["type"] == type_)
+        return self.store.children(EVENT, type_)[-1]
 
     def deliver(self, event: dict[str, Any], *, url: str = "") -> Delivery:
         """POST the event, signed as Stripe signs it, to the webhook URL."""
@@ -360,15 +516,16 @@ class FakeStripe:
             raise FakeError(401, "Invalid API Key provided.", type_="invalid_request_error")
         key = environ.get("HTTP_IDEMPOTENCY_KEY", "")
         if method == "POST" and key:
-            with self._lock:
-                cached = self._idempotent.get(f"{path}:{key}")
+            cached = self.store.get(IDEMPOTENCY, f"{path}:{key}")
             if cached is not None:
-                return cached
+                return int(cached["status"]), dict(cached["payload"])
         params = parse_form(body) if method == "POST" else query
         if method == "POST" and path == "/v1/checkout/sessions":
             result = (200, self.create_session(params, base_url=base_url))
         elif method == "GET" and (m := re.fullmatch(r"/v1/checkout/sessions/([A-Za-z0-9_]+)", path)):
             result = (200, self.get_session(m.group(1)))
+        elif method == "POST" and (m := re.fullmatch(r"/v1/checkout/sessions/([A-Za-z0-9_]+)/expire", path)):
+            result = (200, self.expire_session(m.group(1)))
         elif method == "POST" and path == "/v1/refunds":
             result = (200, self.create_refund(params))
         elif method == "GET" and path == "/v1/refunds":
@@ -376,8 +533,11 @@ class FakeStripe:
         else:
             raise FakeError(404, f"Unrecognized request URL ({method}: {path}).")
         if method == "POST" and key:
-            with self._lock:
-                self._idempotent[f"{path}:{key}"] = result
+            # A concurrent twin stored its answer first: that one stands (as Stripe answers).
+            stored = self.store.put_if_absent(
+                IDEMPOTENCY, f"{path}:{key}", {"status": result[0], "payload": result[1]}
+            )
+            return int(stored["status"]), dict(stored["payload"])
         return result
 
     def _hosted_page(
@@ -410,10 +570,9 @@ class FakeStripe:
         return _respond(start_response, 200, self._render_page(session), "text/html")
 
     def _debit_pending(self, session_id: str) -> bool:
-        with self._lock:
-            session = self.sessions[session_id]
-            charge = self.charges.get(session.get("_charge", ""))
-            return bool(charge and session["status"] == "complete" and charge["status"] == "pending")
+        session = self._session(session_id)
+        charge = self.store.get(CHARGE, session["_charge"]) if session.get("_charge") else None
+        return bool(charge and session["status"] == "complete" and charge["status"] == "pending")
 
     def _render_page(self, session: dict[str, Any]) -> str:
         esc = html.escape
@@ -435,7 +594,7 @@ class FakeStripe:
         }
         labels = {"card": _("Card"), "acss_debit": _("Pre-authorized debit")}
         amount = format_amount(Decimal(session["amount_total"]) / 100)
-        names = self.sessions[session["id"]].get("_line_item_names") or []
+        names = self._session(session["id"]).get("_line_item_names") or []
         if self._debit_pending(session["id"]):
             success = str(session["success_url"]).replace("{CHECKOUT_SESSION_ID}", session["id"])
             body = (
@@ -504,7 +663,8 @@ def _respond(start_response: StartResponse, status: int, text: str, content_type
 
 # --- The demo: the fake inside Logis ----------------------------------------------------------------
 
-DEMO = FakeStripe()
+# Its objects in the database: every worker of the demo serves the same sessions, and a restart keeps them.
+DEMO = FakeStripe(store=DatabaseStore())
 
 
 @csrf_exempt

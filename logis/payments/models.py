@@ -194,3 +194,27 @@ class WebhookEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.type} {self.event_id} ({self.outcome})"
+
+
+class FakeStripeObject(models.Model):
+    """An object of the demo's local fake of Stripe (a session, a charge, a refund, an event, an
+    idempotency key's answer), kept in the database so that every worker process sees the same ones
+    and a restart keeps them. Only the demo writes here (``fake_stripe.DatabaseStore``)."""
+
+    kind = models.CharField(max_length=16)
+    object_id = models.CharField(max_length=255)
+    # What the object belongs to, to find it from there: a charge's PaymentIntent, a refund's charge,
+    # an event's type.
+    parent = models.CharField(max_length=255, blank=True)
+    data = models.JSONField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["kind", "object_id"], name="fake_stripe_object_unique")
+        ]
+        indexes = [models.Index(fields=["kind", "parent"], name="fake_stripe_by_parent")]
+        verbose_name = "demo Stripe object"
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.object_id}"

@@ -11,6 +11,7 @@ Without ``STRIPE_SECRET_KEY`` the very same code runs against the local fake of 
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
 import logging
@@ -165,7 +166,8 @@ def start_checkout(*, invoice_id: int, user: User, success_url: str, cancel_url:
     # Same invoice, balance, payer and history: same key, so a double click opens one session. A failed
     # debit adds a payment record, which changes the key and lets the person try again.
     attempts = Payment.objects.filter(invoice=invoice).count()
-    fingerprint = json.dumps([invoice.pk, user.pk, cents(balance), attempts, params], sort_keys=True)
+    closed = CheckoutSession.objects.filter(invoice=invoice, status=CheckoutSessionStatus.EXPIRED).count()
+    fingerprint = json.dumps([invoice.pk, user.pk, cents(balance), attempts, closed, params], sort_keys=True)
     key = "logis-checkout-" + hashlib.sha256(fingerprint.encode()).hexdigest()[:40]
     try:
         session = stripe_gateway.create_checkout_session(params=params, idempotency_key=key)
@@ -175,29 +177,98 @@ def start_checkout(*, invoice_id: int, user: User, success_url: str, cancel_url:
             _("Online payment is unavailable right now; nothing was charged. Try again in a few minutes.")
         ) from exc
     with transaction.atomic():
-        row, created = CheckoutSession.objects.get_or_create(
-            session_id=session["id"],
-            defaults={
-                "property": property,
-                "invoice": invoice,
-                "user": user,
-                "amount": balance,
-                "currency": CURRENCY,
-                "payment_method_types": methods,
-                "url": str(session.get("url") or "")[:2000],
-                "demo": stripe_gateway.demo_mode(),
-            },
+        # Under the invoice's lock (the one every payment takes): a payment recorded while Stripe
+        # was opening this session lowered the balance, and paying this session would overpay.
+        locked = Invoice.objects.select_for_update().get(pk=invoice.pk)
+        overpays = locked.status != InvoiceStatus.OPEN or cents(locked.amount - locked.amount_paid) < cents(
+            balance
         )
-        if created:
-            # On the session, not the invoice: opening the payment page changes nothing on the invoice.
-            audit.record(
-                user,
-                "payment.checkout_started",
-                row,
-                property=property,
-                after={"invoice": invoice.pk, "amount": balance, "methods": methods, "demo": row.demo},
-            )
+        if not overpays:
+            _record_session(session, invoice=invoice, user=user, balance=balance, methods=methods)
+    if overpays:
+        # Closed at once, outside the transaction (no call to Stripe while the invoice is locked).
+        _expire_sessions([str(session["id"])])
+        raise InvalidTransition(
+            _("The balance due of this invoice has just changed: reload the page to pay what is left.")
+        )
     return str(session["url"])
+
+
+def _record_session(
+    session: Mapping[str, Any], *, invoice: Invoice, user: User, balance: Decimal, methods: list[str]
+) -> None:
+    """The session Logis opened: what the payer was asked to pay (checked against Stripe's reports)."""
+    property = invoice.property
+    row, created = CheckoutSession.objects.get_or_create(
+        session_id=session["id"],
+        defaults={
+            "property": property,
+            "invoice": invoice,
+            "user": user,
+            "amount": balance,
+            "currency": CURRENCY,
+            "payment_method_types": methods,
+            "url": str(session.get("url") or "")[:2000],
+            "demo": stripe_gateway.demo_mode(),
+        },
+    )
+    if created:
+        # On the session, not the invoice: opening the payment page changes nothing on the invoice.
+        audit.record(
+            user,
+            "payment.checkout_started",
+            row,
+            property=property,
+            after={"invoice": invoice.pk, "amount": balance, "methods": methods, "demo": row.demo},
+        )
+
+
+# --- Closing the payment pages of an invoice whose balance changed --------------------------------
+
+# Stripe closes a Checkout Session by itself after 24 hours: older ones need no call.
+SESSION_LIFETIME = dt.timedelta(hours=24)
+
+
+def _expire_sessions(session_ids: list[str]) -> None:
+    """Ask Stripe to expire each session and record what it then is. A session Stripe will not expire
+    (paid meanwhile) is left to the webhook, which records its payment; an excess becomes credit."""
+    for session_id in session_ids:
+        try:
+            stripe_gateway.expire_checkout_session(session_id)
+            status = CheckoutSessionStatus.EXPIRED
+        except stripe_gateway.GatewayError as exc:
+            logger.warning("Checkout Session %s not expired: %s", session_id, exc)
+            try:
+                found = stripe_gateway.retrieve_checkout_session(session_id)
+            except stripe_gateway.GatewayError:
+                continue
+            if found.get("status") != "expired":
+                continue
+            status = CheckoutSessionStatus.EXPIRED
+        CheckoutSession.objects.filter(session_id=session_id, status=CheckoutSessionStatus.OPEN).update(
+            status=status, updated_at=timezone.now()
+        )
+
+
+def expire_open_checkouts(*, invoice_ids: list[int], keep: str = "") -> None:
+    """Close the payment pages still open for these invoices (all but ``keep``): what they ask for is
+    no longer the balance due, and paying one would charge the resident twice."""
+    since = timezone.now() - SESSION_LIFETIME
+    ids = list(
+        CheckoutSession.objects.filter(
+            invoice_id__in=invoice_ids, status=CheckoutSessionStatus.OPEN, created_at__gte=since
+        )
+        .exclude(session_id=keep)
+        .values_list("session_id", flat=True)
+    )
+    _expire_sessions(ids)
+
+
+def balance_changed(invoice_id: int, *, keep: str = "") -> None:
+    """Called in the transaction that changes an invoice's balance (a payment, a reversal, a refund, a
+    void): once it commits, its open Checkout Sessions are expired. After the commit, so that no call
+    to Stripe holds the invoice's lock; a session paid in between is the webhook's excess case."""
+    transaction.on_commit(lambda: expire_open_checkouts(invoice_ids=[invoice_id], keep=keep))
 
 
 # --- Recording what Stripe reports ----------------------------------------------------------------
@@ -231,6 +302,8 @@ def _apply_to_invoice(payment: Payment, invoice: Invoice) -> None:
     balance = invoice.amount - invoice.amount_paid if applicable else Decimal("0.00")
     applied = min(payment.amount, max(balance, Decimal("0.00")))
     if applied > 0:
+        # Other pages still open for this invoice (a co-owner's, another tab's) now ask too much.
+        balance_changed(invoice.pk, keep=payment.provider_session_id)
         invoice.amount_paid += applied
         if invoice.amount_paid == invoice.amount:
             invoice.status = InvoiceStatus.PAID
@@ -253,6 +326,7 @@ def _apply_to_invoice(payment: Payment, invoice: Invoice) -> None:
             actor=None,
             kind=kind,
         )
+        queue_overpayment_emails(payment=payment, invoice=invoice, excess=excess)
     audit.record(
         None,
         "invoice.payment_applied",
@@ -263,6 +337,127 @@ def _apply_to_invoice(payment: Payment, invoice: Invoice) -> None:
     from logis.notifications.services import queue_payment_receipt_email
 
     queue_payment_receipt_email(payment=payment)
+
+
+def _overpayment_text(payment: Payment, invoice: Invoice, excess: Decimal, language: str) -> dict[str, str]:
+    number = f"#{invoice.number}" if invoice.number else ""
+    return {
+        "amount": format_amount(payment.amount, language),
+        "excess": format_amount(excess, language),
+        "number": number,
+        "title": " ".join(invoice.title.split()),
+        "unit": invoice.unit.number,
+        "property": invoice.property.name,
+    }
+
+
+def queue_overpayment_emails(*, payment: Payment, invoice: Invoice, excess: Decimal) -> None:
+    """An online payment arrived above the balance due (paid otherwise meanwhile, or voided): the
+    resident and the managers are told by email, each once, in their language; the invoice's page
+    offers the refund to the card (``overpayments_to_refund``)."""
+    from django.conf import settings
+    from django.urls import reverse
+
+    from logis.accounts.models import Membership
+    from logis.core.permissions import ROLE_ACTIONS
+    from logis.notifications.services import LANGUAGES, invoice_link, primary_resident, queue_email
+    from logis.properties.models import Resident
+
+    # Whoever paid (a co-owner may have), else the unit's primary resident.
+    payer_id = (
+        CheckoutSession.objects.filter(session_id=payment.provider_session_id)
+        .values_list("user_id", flat=True)
+        .first()
+    )
+    resident = (
+        Resident.objects.filter(user_id=payer_id, occupancies__unit_id=invoice.unit_id).first()
+        if payer_id
+        else None
+    ) or primary_resident(invoice)
+    if resident is not None and resident.email:
+        language = resident.language if resident.language in LANGUAGES else invoice.property.language
+        with translation.override(language):
+            values = {**_overpayment_text(payment, invoice, excess, language), "name": resident.name}
+            subject = _("Payment above the balance due — %(title)s") % values
+            text = (
+                _(
+                    "Hello %(name)s,\n\nWe received your online payment of %(amount)s for invoice "
+                    "%(number)s (%(title)s), but the invoice had been paid, in whole or in part, in the "
+                    "meantime. The excess of %(excess)s is kept as credit on the account of unit %(unit)s: "
+                    "nothing is lost. Your manager has been told and can refund it to your card; you may "
+                    "also ask them to.\n\n%(property)s"
+                )
+                % values
+            )
+        queue_email(
+            key=f"overpayment:{payment.pk}:resident",
+            kind="payment_overpaid",
+            to=resident.email,
+            subject=subject,
+            text=f"{text}\n{invoice_link(invoice)}\n",
+            language=language,
+            property=invoice.property,
+            invoice=invoice,
+        )
+    roles = [role for role, actions in ROLE_ACTIONS.items() if Action.RECORD_PAYMENT in actions]
+    link = f"{settings.SITE_URL}{reverse('invoicing:detail', args=[invoice.property_id, invoice.pk])}"
+    staff = Membership.objects.filter(property_id=invoice.property_id, role__in=roles).select_related("user")
+    for membership in staff.order_by("user_id"):
+        user = membership.user
+        if not user.email or not user.is_active:
+            continue
+        language = user.language if user.language in LANGUAGES else "fr"
+        with translation.override(language):
+            values = _overpayment_text(payment, invoice, excess, language)
+            subject = _("To do: an online payment above the balance due — unit %(unit)s") % values
+            text = (
+                _(
+                    "An online payment of %(amount)s for invoice %(number)s (%(title)s), unit %(unit)s, "
+                    "arrived after the balance due had changed: %(excess)s became credit on the unit's "
+                    "account. The resident has been told. Refund it to the card from the invoice's page "
+                    "(« Refund the excess to the card »), or keep it as credit.\n\n%(property)s"
+                )
+                % values
+            )
+        queue_email(
+            key=f"overpayment:{payment.pk}:staff:{user.pk}",
+            kind="payment_overpaid_staff",
+            to=user.email,
+            subject=subject,
+            text=f"{text}\n{link}\n",
+            language=language,
+            property=invoice.property,
+            invoice=invoice,
+        )
+
+
+def overpayments_to_refund(invoice: Invoice) -> list[tuple[Payment, Decimal]]:
+    """The online payments of this invoice that left money in the unit's credit not given back yet,
+    each with what can be refunded to the card now (at most the unit's credit and what is left on the
+    payment): the « needs doing » of a double charge."""
+    from logis.payments.credits import credit_balance
+    from logis.payments.models import CreditKind, UnitCredit
+
+    entries = UnitCredit.objects.filter(
+        invoice=invoice,
+        amount__gt=0,
+        kind__in=[CreditKind.OVERPAYMENT, CreditKind.VOIDED_INVOICE],
+        payment__method__in=[m.value for m in ONLINE_METHODS],
+        payment__kind=PaymentKind.PAYMENT,
+    ).select_related("payment")
+    found: list[tuple[Payment, Decimal]] = []
+    available: Decimal | None = None
+    for entry in entries:
+        original = entry.payment
+        assert original is not None
+        taken = UnitCredit.objects.filter(payment__reverses=original, amount__lt=0).aggregate(t=Sum("amount"))
+        left = entry.amount + (taken["t"] or Decimal("0.00"))
+        if available is None:
+            available = credit_balance(unit=invoice.unit)
+        amount = min(left, available, original.amount - _refunded_so_far(original))
+        if amount > 0 and refundable_online(original):
+            found.append((original, amount))
+    return found
 
 
 def record_online_payment(*, session: Mapping[str, Any], event_type: str = COMPLETED) -> Payment | None:
@@ -492,6 +687,7 @@ def _record_refund(
             return Payment.objects.get(provider_payment_id=refund_id, kind=PaymentKind.REFUND), False
         from_credit, from_invoice = _split_refund(original, invoice, amount)
         if from_invoice > 0:
+            balance_changed(invoice.pk)
             invoice.amount_paid -= from_invoice
             if invoice.status == InvoiceStatus.PAID:
                 invoice.status = InvoiceStatus.OPEN

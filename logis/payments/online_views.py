@@ -36,6 +36,14 @@ def refund_online(request: PropertyRequest, payment_id: int) -> HttpResponse:
     invoice_url = reverse("invoicing:detail", args=[request.property.pk, payment.invoice_id])
     refundable = payment.amount - online._refunded_so_far(payment)
     initial = {"amount": format_amount(refundable).replace("$", "").strip()}
+    if request.GET.get("overpaid"):
+        # « Refund the excess to the card »: the excess the invoice page offers, the reason written.
+        for payment_, excess in online.overpayments_to_refund(payment.invoice):
+            if payment_.pk == payment.pk:
+                initial = {
+                    "amount": format_amount(excess).replace("$", "").strip(),
+                    "reason": _("Paid twice: the excess is refunded to the card."),
+                }
     form = OnlineRefundForm(request.POST or None, initial=initial)
     if not online.refundable_online(payment) or refundable <= 0:
         # add_error() needs the form cleaned (bound) or at least its cleaned data (a link to a cheque's

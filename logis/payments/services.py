@@ -21,6 +21,7 @@ from logis.core.permissions import Action, require
 from logis.invoicing.models import Invoice, InvoiceStatus
 from logis.notifications.services import queue_payment_receipt_email
 from logis.payments.models import CREDIT_METHOD, NOTE_MAX, CreditKind, Payment, PaymentKind, PaymentStatus
+from logis.payments.online import balance_changed
 from logis.properties.models import PaymentMethod, Property
 
 MANUAL_METHODS = (PaymentMethod.CHEQUE, PaymentMethod.INTERAC, PaymentMethod.CASH, PaymentMethod.OTHER)
@@ -173,6 +174,7 @@ def record_payment_once(
         )
         # In this transaction: the receipt is queued if and only if the payment is recorded.
         queue_payment_receipt_email(payment=payment)
+        balance_changed(invoice.pk)
         return payment, True
 
 
@@ -204,6 +206,7 @@ def _check_reason(reason: str, message: str) -> str:
 
 
 def _lower_amount_paid(invoice: Invoice, amount: Decimal) -> None:
+    balance_changed(invoice.pk)
     invoice.amount_paid -= amount
     if invoice.status == InvoiceStatus.PAID:
         invoice.status = InvoiceStatus.OPEN

@@ -103,6 +103,12 @@ def retrieve_checkout_session(session_id: str) -> dict[str, Any]:
     return _call("Checkout Session", client().v1.checkout.sessions.retrieve, session_id)
 
 
+def expire_checkout_session(session_id: str) -> dict[str, Any]:
+    """``POST /v1/checkout/sessions/{id}/expire``: the payer can no longer pay on that page. Stripe
+    refuses it (GatewayError) when the session is no longer open (paid, or expired already)."""
+    return _call("Checkout Session", client().v1.checkout.sessions.expire, session_id)
+
+
 def create_refund(*, params: dict[str, Any], idempotency_key: str) -> dict[str, Any]:
     return _call(
         "Refund",

@@ -23,6 +23,7 @@ VERBS: dict[str, Promise] = {
     "resident.created": _("Resident added"),
     "resident.updated": _("Resident changed"),
     "resident.linked": _("Resident linked to a unit"),
+    "resident.emails_changed": _("Invoice and receipt emails of a resident changed"),
     "resident.unlinked": _("Resident unlinked from a unit"),
     "property.payment_settings_changed": _("Payment settings changed"),
     "member.added": _("Member added"),

@@ -133,6 +133,9 @@ class Occupancy(models.Model):
         _("as"), max_length=10, choices=OccupancyKind.choices, default=OccupancyKind.OWNER
     )
     is_primary = models.BooleanField(_("primary resident"), default=False)
+    # A co-owner (or tenant) who asked for them gets the unit's invoice, reminder and receipt emails
+    # too; the primary resident always does and stays the one billed.
+    receives_emails = models.BooleanField(_("Receive invoices and receipts by email"), default=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

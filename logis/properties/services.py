@@ -330,6 +330,34 @@ def set_primary_resident(
         return occupancy
 
 
+def set_receives_emails(*, actor: User, property: Property, occupancy_id: int, receives: bool) -> Occupancy:
+    """A resident of a unit receives its invoice, reminder and receipt emails, or no longer does (the
+    primary resident always does)."""
+    with transaction.atomic():
+        require(actor, Action.MANAGE_RESIDENTS, property)
+        occupancy = (
+            Occupancy.objects.select_for_update()
+            .select_related("unit", "resident")
+            .filter(pk=occupancy_id, unit__property=property)
+            .first()
+        )
+        if occupancy is None:
+            raise NotFound(_("This resident is not linked to this unit."))
+        if occupancy.receives_emails != receives:
+            before = {"receives_emails": occupancy.receives_emails}
+            occupancy.receives_emails = receives
+            occupancy.save(update_fields=["receives_emails"])
+            audit.record(
+                actor,
+                "resident.emails_changed",
+                occupancy.resident,
+                property=property,
+                before=before,
+                after={"receives_emails": receives, "unit": occupancy.unit.number},
+            )
+        return occupancy
+
+
 # --- Property settings ----------------------------------------------------------------------------
 
 

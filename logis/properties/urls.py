@@ -27,6 +27,9 @@ urlpatterns = [
         views.occupancy_make_primary,
         name="occupancy_make_primary",
     ),
+    path(
+        "<int:property_id>/links/<int:occupancy_id>/emails/", views.occupancy_emails, name="occupancy_emails"
+    ),
     path("<int:property_id>/reports/", reports_views.reports, name="reports"),
     path("<int:property_id>/settings/", views.settings_index, name="settings"),
     path("<int:property_id>/settings/payments/", views.payment_settings, name="payment_settings"),

@@ -455,6 +455,26 @@ def occupancy_make_primary(request: PropertyRequest, occupancy_id: int) -> HttpR
     return redirect("properties:resident_detail", request.property.pk, occupancy.resident_id)
 
 
+@property_view(Action.MANAGE_RESIDENTS)
+@require_POST
+def occupancy_emails(request: PropertyRequest, occupancy_id: int) -> HttpResponse:
+    """« Recevoir les factures et reçus par courriel », for one resident of one unit."""
+    occupancy = services.set_receives_emails(
+        actor=_actor(request),
+        property=request.property,
+        occupancy_id=occupancy_id,
+        receives=request.POST.get("receives_emails") == "1",
+    )
+    if occupancy.receives_emails or occupancy.is_primary:
+        message = _("%(name)s receives the invoices and receipts of unit %(unit)s by email.")
+    else:
+        message = _("%(name)s no longer receives the invoices and receipts of unit %(unit)s by email.")
+    messages.success(request, message % {"name": occupancy.resident, "unit": occupancy.unit})
+    if request.POST.get("next") == "unit":
+        return redirect("properties:unit_detail", request.property.pk, occupancy.unit_id)
+    return redirect("properties:resident_detail", request.property.pk, occupancy.resident_id)
+
+
 # --- Settings (the reports page is logis/reports) ---------------------------------------------------
 
 

@@ -15,13 +15,14 @@ import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
 
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from logis.invoicing.selectors import Card, InvoiceSummary, invoice_summary
 from logis.notifications.models import DeliveryStatus, EmailMessage
-from logis.payments.models import Payment, PaymentStatus
+from logis.payments.models import CreditKind, Payment, PaymentKind, PaymentStatus, UnitCredit
 from logis.payments.selectors import payment_totals
-from logis.properties.models import Property
+from logis.properties.models import ONLINE_METHODS, Property
 
 DUE_SOON_DAYS = 7
 FAILED_EMAIL_DAYS = 30
@@ -42,6 +43,8 @@ class DashboardOverview:
     recent_payments: list[Payment]
     failed_emails: list[EmailMessage]
     failed_email_count: int
+    # Online payments that arrived beyond the balance due, their excess not refunded yet.
+    overpaid: list[UnitCredit]
 
     @property
     def owed(self) -> Card:
@@ -54,12 +57,34 @@ class DashboardOverview:
     @property
     def has_work(self) -> bool:
         return bool(
-            self.drafts.count or self.due_soon.count or self.failed_email_count or self.pending_payments
+            self.drafts.count
+            or self.due_soon.count
+            or self.failed_email_count
+            or self.pending_payments
+            or self.overpaid
         )
 
 
+def _overpaid(property: Property) -> list[UnitCredit]:
+    """Credit left by online payments beyond the balance due whose payment was not refunded at all:
+    the invoice's page offers the refund to the card (one query, few rows)."""
+    refunded = Payment.objects.filter(reverses=OuterRef("payment"), kind=PaymentKind.REFUND)
+    return list(
+        UnitCredit.objects.filter(
+            property=property,
+            amount__gt=0,
+            kind__in=[CreditKind.OVERPAYMENT, CreditKind.VOIDED_INVOICE],
+            payment__kind=PaymentKind.PAYMENT,
+            payment__method__in=[m.value for m in ONLINE_METHODS],
+        )
+        .exclude(Exists(refunded))
+        .select_related("invoice", "unit")
+        .order_by("-created_at", "-id")[:RECENT]
+    )
+
+
 def dashboard_overview(*, property: Property, today: dt.date) -> DashboardOverview:
-    """Six queries whatever the size of the property (asserted in tests/reports/test_dashboard.py)."""
+    """Seven queries whatever the size of the property (asserted in tests/reports/test_dashboard.py)."""
     soon_until = today + dt.timedelta(days=DUE_SOON_DAYS)
     summary = invoice_summary(property, today, due_soon_until=soon_until)
     assert summary.due_soon is not None
@@ -87,4 +112,5 @@ def dashboard_overview(*, property: Property, today: dt.date) -> DashboardOvervi
         ),
         failed_emails=list(failed.select_related("invoice").order_by("-created_at", "-id")[:RECENT]),
         failed_email_count=failed.count(),
+        overpaid=_overpaid(property),
     )

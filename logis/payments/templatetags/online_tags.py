@@ -21,3 +21,13 @@ def can_refund_online(payment: Payment) -> bool:
         (r.amount for r in payment.reversals.all() if r.status == PaymentStatus.SUCCEEDED), Decimal("0.00")
     )
     return payment.amount - returned > 0
+
+
+@register.simple_tag
+def overpayments_of(invoice: object) -> list[tuple[Payment, Decimal]]:
+    """``{% overpayments_of invoice as overpaid %}``: online payments whose excess waits in the unit's
+    credit, with what can be refunded to the card now."""
+    from logis.invoicing.models import Invoice
+    from logis.payments.online import overpayments_to_refund
+
+    return overpayments_to_refund(invoice) if isinstance(invoice, Invoice) else []
