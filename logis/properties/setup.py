@@ -296,3 +296,10 @@ def invoice_numbering_started(prop: Property) -> bool:
     from logis.invoicing.models import Invoice
 
     return Invoice.objects.filter(property=prop, number__isnull=False).exists()
+
+
+def logo_url(prop: Property) -> str:
+    """The logo's absolute address for emails (served by ``properties.views_setup.logo``), or ""."""
+    from django.conf import settings
+
+    return f"{settings.SITE_URL}{prop.logo.url}" if prop.logo else ""

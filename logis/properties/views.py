@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from logis.accounts.models import Membership, User
+from logis.accounts.organizations import organizations_administered
 from logis.accounts.selectors import annotate_portal_access, has_two_factor
 from logis.accounts.services import invite_resident
 from logis.core import errors
@@ -41,6 +42,8 @@ from logis.properties.forms import (
     add_domain_errors,
 )
 from logis.properties.models import Occupancy, Resident, Unit
+from logis.properties.portfolio import EMPTY as EMPTY_SUMMARY
+from logis.properties.portfolio import portfolio_summaries, search_portfolio
 from logis.reports.dashboard import dashboard_overview
 
 UNITS_PER_PAGE = 50
@@ -77,13 +80,19 @@ def property_list(request: HttpRequest) -> HttpResponse:
     user = _actor(request)
     properties = list(selectors.properties_of(user))
     is_resident = Resident.objects.filter(user=user).exists()
-    if not properties and is_resident:
+    can_create = organizations_administered(user).exists()
+    if not properties and is_resident and not can_create:
         # A resident has no management role: their place is the resident portal.
         return redirect("portal:home")
     roles = dict(Role.choices)
     for p in properties:
         p.my_role_label = roles.get(p.my_role, "")  # type: ignore[attr-defined]
     requiring = [p for p in properties if p.require_staff_mfa]
+    # Each property's open and overdue balances and drafts, in one query for all of them.
+    summaries = portfolio_summaries(properties)
+    for p in properties:
+        p.summary = summaries.get(p.pk, EMPTY_SUMMARY)  # type: ignore[attr-defined]
+    search = search_portfolio(properties=properties, query=request.GET.get("q", ""))
     # A board member who also owns a unit reaches their own invoices from here.
     return render(
         request,
@@ -92,6 +101,8 @@ def property_list(request: HttpRequest) -> HttpResponse:
             "properties": properties,
             "is_resident": is_resident,
             "two_factor_needed_by": requiring if requiring and not has_two_factor(user) else [],
+            "can_create": can_create,
+            "search": search,
         },
     )
 
@@ -106,6 +117,8 @@ def dashboard(request: PropertyRequest) -> HttpResponse:
         "without_primary": selectors.units_without_primary(property=prop, limit=10)
         if counts.units_without_primary
         else [],
+        # A property without units yet opens on what to do first.
+        "getting_started": selectors.getting_started(property=prop) if not counts.units else None,
     }
     return render(request, "properties/dashboard.html", context)
 

@@ -88,7 +88,9 @@ def test_signup_creates_user_and_organization_then_requires_the_confirmation_lin
     response = client.post(link)
     assert response.status_code == 302
     assert EmailAddress.objects.get(user=user).verified
-    response = Client().post("/accounts/login/", {"login": "helene@example.com", "password": "Toit-refait-2031"})
+    response = Client().post(
+        "/accounts/login/", {"login": "helene@example.com", "password": "Toit-refait-2031"}
+    )
     assert response.status_code == 302 and response["Location"] == "/p/"
 
 
@@ -112,7 +114,11 @@ def test_accounts_made_otherwise_are_confirmed(db: None) -> None:
 
 def test_create_organization_command_makes_the_first_administrator(db: None) -> None:
     call_command(
-        "create_organization", name="Gestion Boréale", kind="firm", email="Admin@Boreale.ca", password="Toit-2031-x"
+        "create_organization",
+        name="Gestion Boréale",
+        kind="firm",
+        email="Admin@Boreale.ca",
+        password="Toit-2031-x",
     )
     user = User.objects.get(email="admin@boreale.ca")
     organization = Organization.objects.get(name="Gestion Boréale", kind="firm")
