@@ -77,3 +77,10 @@ class SignupDetailsForm(forms.Form):
             name=self.cleaned_data["organization_name"],
             kind=self.cleaned_data["organization_kind"],
         )
+
+
+class StaffAccountForm(ChoosePasswordForm):
+    """An invited staff member's name and password."""
+
+    first_name = forms.CharField(label=_("First name"), max_length=150, required=False)
+    last_name = forms.CharField(label=_("Last name"), max_length=150, required=False)

@@ -35,4 +35,9 @@ urlpatterns = [
     path("<int:property_id>/settings/security/", views.security_settings, name="security_settings"),
     path("<int:property_id>/settings/audit/", views.audit_log, name="audit"),
     path("<int:property_id>/settings/members/", views.members, name="members"),
+    path(
+        "<int:property_id>/settings/members/invitations/<int:invitation_id>/revoke/",
+        views.invitation_revoke_confirm,
+        name="invitation_revoke",
+    ),
 ]

@@ -10,12 +10,13 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.paginator import Page, Paginator
 from django.db import transaction
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils import formats
+from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
+from logis.accounts import staff
 from logis.accounts.models import Membership, User
 from logis.accounts.organizations import organizations_administered
 from logis.accounts.selectors import annotate_portal_access, has_two_factor
@@ -547,17 +548,48 @@ def members(request: PropertyRequest) -> HttpResponse:
         op = request.POST.get("op")
         try:
             if op == "add" and add_form.is_valid():
-                membership = services.add_member(
+                result = staff.invite_member(
                     actor=_actor(request),
                     property=prop,
                     email=add_form.cleaned_data["email"],
                     role=add_form.cleaned_data["role"],
+                    language=add_form.cleaned_data.get("language") or "",
                 )
-                messages.success(
-                    request,
-                    _("%(user)s is now %(role)s.")
-                    % {"user": membership.user.email, "role": membership.get_role_display().lower()},
-                )
+                if result.membership is not None:
+                    membership = result.membership
+                    messages.success(
+                        request,
+                        _("%(user)s is now %(role)s.")
+                        % {"user": membership.user.email, "role": membership.get_role_display().lower()},
+                    )
+                else:
+                    messages.success(
+                        request,
+                        _("An invitation was sent to %(email)s.")
+                        % {"email": add_form.cleaned_data["email"].lower()},
+                    )
+                return redirect("properties:members", prop.pk)
+            if op in {"resend", "revoke"}:
+                raw_id = request.POST.get("invitation", "")
+                invitation_id = int(raw_id) if raw_id.isdigit() else 0
+                try:
+                    if op == "resend":
+                        sent = staff.resend_staff_invitation(
+                            actor=_actor(request), property=prop, invitation_id=invitation_id
+                        )
+                        messages.success(
+                            request,
+                            _("A new invitation was sent to %(email)s.") % {"email": sent.invitation.email},  # type: ignore[union-attr]
+                        )
+                    else:
+                        revoked = staff.revoke_staff_invitation(
+                            actor=_actor(request), property=prop, invitation_id=invitation_id
+                        )
+                        messages.success(
+                            request, _("The invitation of %(email)s was revoked.") % {"email": revoked.email}
+                        )
+                except errors.NotFound as exc:
+                    messages.error(request, str(exc.message))
                 return redirect("properties:members", prop.pk)
             if op in {"role", "remove"}:
                 raw_id = request.POST.get("membership", "")
@@ -599,7 +631,20 @@ def members(request: PropertyRequest) -> HttpResponse:
         "properties/members.html",
         {
             "memberships": list(selectors.members_of(property=prop)),
+            "invitations": staff.pending_invitations(property=prop),
+            "now_": timezone.now(),
             "add_form": add_form,
             "roles": Role.choices,
         },
     )
+
+
+@property_view(Action.MANAGE_ROLES)
+def invitation_revoke_confirm(request: PropertyRequest, invitation_id: int) -> HttpResponse:
+    """« Revoke this invitation? »: the confirmation before the link stops working."""
+    invitation = next(
+        (i for i in staff.pending_invitations(property=request.property) if i.pk == invitation_id), None
+    )
+    if invitation is None:
+        raise Http404
+    return render(request, "properties/invitation_revoke.html", {"invitation": invitation})
