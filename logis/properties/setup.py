@@ -269,9 +269,9 @@ def update_property_profile(
         if logo_data is not None:
             _store_logo(prop, *logo_data)
         elif remove_logo and prop.logo:
-            old = prop.logo.name
+            removed = prop.logo.name or ""
             prop.logo.name = ""
-            transaction.on_commit(lambda: default_storage.delete(old))
+            transaction.on_commit(lambda: default_storage.delete(removed))
         after = {**audit.snapshot(prop, PROFILE_FIELDS), "logo": prop.logo.name or ""}
         if after != before:
             prop.save(update_fields=[*PROFILE_FIELDS, "logo"])
@@ -286,7 +286,7 @@ def open_logo(prop: Property) -> bytes | None:
     if not prop.logo:
         return None
     try:
-        with default_storage.open(prop.logo.name, "rb") as handle:
+        with default_storage.open(prop.logo.name or "", "rb") as handle:
             return bytes(handle.read())
     except OSError:
         return None

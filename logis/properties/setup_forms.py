@@ -78,7 +78,7 @@ class IdentityForm(_ProfileFields):
     def __init__(self, *args: Any, organizations: list[tuple[int, str]] | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         if organizations and len(organizations) > 1:
-            self.fields["organization"].choices = [("", "—"), *organizations]
+            self.fields["organization"].choices = [("", "—"), *organizations]  # type: ignore[attr-defined]
             self.fields["organization"].required = True
         else:
             del self.fields["organization"]
@@ -112,7 +112,7 @@ class DefaultsForm(_ProfileFields):
     def __init__(self, *args: Any, current_timezone: str | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["timezone"].choices = _timezone_choices(current_timezone)  # type: ignore[attr-defined]
-        self.fields["fiscal_year_start_month"].choices = [
+        self.fields["fiscal_year_start_month"].choices = [  # type: ignore[attr-defined]
             (n, str(MONTHS[n]).capitalize()) for n in range(1, 13)
         ]  # type: ignore[attr-defined]
 

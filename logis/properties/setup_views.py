@@ -13,6 +13,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.files.storage import default_storage
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
@@ -176,7 +177,7 @@ def property_settings(request: PropertyRequest) -> HttpResponse:
 
 
 @require_GET
-def logo(request: HttpRequest, name: str) -> HttpResponse:
+def logo(request: HttpRequest, name: str) -> HttpResponseBase:
     """A property's logo, for pages and emails (mail readers fetch it without signing in). Only a file
     that is some property's current logo is served: nothing else under MEDIA_ROOT is reachable."""
     path = f"logos/{name}"

@@ -3,6 +3,8 @@ the three-step wizard, Paramètres > Propriété, the logo on the invoice PDF an
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -78,6 +80,7 @@ def test_create_property_makes_the_actor_its_administrator_and_audits(
     assert Membership.objects.get(property=prop, user=founder).role == Role.ADMIN
     assert prop.logo.name.startswith("logos/property-") and default_storage.exists(prop.logo.name)
     event = AuditEvent.objects.get(verb="property.created", property=prop)
+    assert event.after is not None
     assert event.after["neq"] == "1234567890" and event.after["logo"] is True
 
 
@@ -133,7 +136,7 @@ def test_only_administrators_change_the_property_settings(founder: User, organiz
         setup.update_property_profile(actor=manager, property=prop, profile=_profile(name="Autre nom"))
 
 
-def _wizard(client: Client, logo: SimpleUploadedFile | None = None) -> object:
+def _wizard(client: Client, logo: SimpleUploadedFile | None = None) -> Any:
     client.post(
         "/p/new/",
         {
