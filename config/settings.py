@@ -129,8 +129,15 @@ LOGIN_REDIRECT_URL = "properties:list"
 ACCOUNT_LOGOUT_REDIRECT_URL = "account_login"
 ACCOUNT_LOGIN_METHODS = {"email"}
 ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
+# Open sign-up (« Créer un compte »: a user, their organization, its first administrator). On in
+# `make run` (scripts/run.py); off by default in production, where the first administrator comes from
+# `manage.py create_organization` (README).
+LOGIS_SIGNUP = env_bool("LOGIS_SIGNUP", False)
+ACCOUNT_SIGNUP_FORM_CLASS = "logis.accounts.forms.SignupDetailsForm"
 ACCOUNT_USER_MODEL_USERNAME_FIELD = None
-ACCOUNT_EMAIL_VERIFICATION = "none"
+# Signing in needs a confirmed address (allauth's link by email). Accounts not made by open sign-up
+# are recorded confirmed when created (logis/accounts/signals.py).
+ACCOUNT_EMAIL_VERIFICATION = "mandatory"
 ACCOUNT_UNIQUE_EMAIL = True
 ACCOUNT_ADAPTER = "logis.accounts.adapter.AccountAdapter"
 ACCOUNT_LOGOUT_ON_GET = False
@@ -185,6 +192,9 @@ STORAGES = {
     },
 }
 WHITENOISE_USE_FINDERS = True
+# Uploaded files (properties' logos) in the default storage; served by Logis itself (properties:logo).
+MEDIA_ROOT = Path(os.environ.get("LOGIS_MEDIA_ROOT", VAR_DIR / "media"))
+MEDIA_URL = "/media/"
 
 MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
 

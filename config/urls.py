@@ -7,6 +7,7 @@ from logis.accounts.views import switch_language
 from logis.api.main import api
 from logis.api.main import not_found as api_not_found
 from logis.core.health import favicon, healthz
+from logis.properties.setup_views import logo as property_logo
 
 
 def home(request):  # type: ignore[no-untyped-def]
@@ -27,6 +28,7 @@ urlpatterns = [
     path("accounts/", include("allauth.urls")),
     path("language/", switch_language, name="switch_language"),
     path("p/", include("logis.properties.urls")),
+    path("media/logos/<str:name>", property_logo, name="property_logo"),
     path("p/<int:property_id>/invoices/", include("logis.invoicing.urls")),
     path("p/<int:property_id>/billing/", include("logis.billing.urls")),
     path("p/<int:property_id>/payments/", include("logis.payments.urls")),

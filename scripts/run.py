@@ -15,6 +15,8 @@ def main() -> int:
     port = os.environ.get("PORT", "8000")
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     env.setdefault("DEBUG", "1")
+    # « Créer un compte » on the sign-in page: open sign-up for trying Logis locally.
+    env.setdefault("LOGIS_SIGNUP", "1")
     # Links in emails and the demo Checkout's return address follow the port actually served.
     env.setdefault("SITE_URL", f"http://127.0.0.1:{port}")
     # Safety net: re-queue emails left without a pending task (e.g. a worker killed mid-send).

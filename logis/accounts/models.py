@@ -100,3 +100,86 @@ class Invitation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.email} ({self.created_at:%Y-%m-%d})" if self.created_at else self.email
+
+
+class OrganizationKind(models.TextChoices):
+    SYNDICATE = "syndicate", _("Condo association (syndicate)")
+    FIRM = "firm", _("Management firm")
+
+
+class Organization(models.Model):
+    """Who owns properties in Logis: one syndicate, or a management firm that runs several.
+
+    Its administrators may create properties for it (and become each new property's first
+    administrator); roles on a property itself stay ``Membership``.
+    """
+
+    name = models.CharField(_("organization name"), max_length=120)
+    kind = models.CharField(
+        _("kind of organization"),
+        max_length=16,
+        choices=OrganizationKind.choices,
+        default=OrganizationKind.SYNDICATE,
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name", "id"]
+        verbose_name = _("organization")
+        verbose_name_plural = _("organizations")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class OrganizationMembership(models.Model):
+    """A user who administers an organization: may create its properties."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="organization_memberships")
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField(
+        _("role"), max_length=16, choices=[(Role.ADMIN, _("Administrator"))], default=Role.ADMIN
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "organization"], name="one_role_per_organization")
+        ]
+        verbose_name = _("organization member")
+        verbose_name_plural = _("organization members")
+
+    def __str__(self) -> str:
+        return f"{self.user} — {self.organization}"
+
+
+class StaffInvitation(models.Model):
+    """A single-use, expiring link inviting someone by email to a role on a property.
+
+    As for residents' invitations, only the SHA-256 of the token is stored. Resending replaces the
+    token (the older link stops working); revoking or accepting ends it.
+    """
+
+    property = models.ForeignKey(
+        "properties.Property", on_delete=models.CASCADE, related_name="staff_invitations"
+    )
+    email = models.EmailField(_("email address"))
+    role = models.CharField(_("role"), max_length=16, choices=Role.choices)
+    language = models.CharField(_("language"), max_length=2, choices=Language.choices, default=Language.FR)
+    token_hash = models.CharField(max_length=64, unique=True, editable=False)
+    created_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    sent_at = models.DateTimeField()
+    expires_at = models.DateTimeField()
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    accepted_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["property", "email"])]
+        verbose_name = _("staff invitation")
+        verbose_name_plural = _("staff invitations")
+
+    def __str__(self) -> str:
+        return f"{self.email} ({self.get_role_display()})"

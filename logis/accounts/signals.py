@@ -8,8 +8,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from allauth.account.models import EmailAddress
 from allauth.mfa import signals as mfa_signals
 from allauth.mfa.models import Authenticator
+from django.db.models.signals import post_save
 from django.dispatch import receiver
 
 from logis.accounts.models import User
@@ -61,3 +63,16 @@ def _used(sender: Any, user: Any, authenticator: Authenticator, **kwargs: Any) -
         record_two_factor_event(
             user=person, verb=RECOVERY_CODE_USED, after={"recovery_codes_left": remaining}
         )
+
+
+@receiver(post_save, sender=User, dispatch_uid="logis.user_email_confirmed")
+def _email_confirmed_unless_signed_up(sender: Any, instance: User, created: bool, **kwargs: Any) -> None:
+    """Sign-in requires a confirmed email address (ACCOUNT_EMAIL_VERIFICATION = "mandatory"). Only
+    open sign-up proves nothing about the address: allauth records it unconfirmed and sends its link.
+    Every other account is made by someone who already trusts the address (an administrator,
+    ``manage.py``, an invitation link that reached it), so it is recorded confirmed right away."""
+    if not created or kwargs.get("raw") or not instance.email or getattr(instance, "_logis_signup", False):
+        return
+    EmailAddress.objects.get_or_create(
+        user=instance, email=instance.email.lower(), defaults={"verified": True, "primary": True}
+    )

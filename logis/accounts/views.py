@@ -12,7 +12,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from logis.accounts.forms import ChoosePasswordForm
+from logis.accounts.forms import ChoosePasswordForm, StaffAccountForm
 from logis.accounts.models import User
 from logis.accounts.services import (
     InvitationState,
@@ -22,7 +22,14 @@ from logis.accounts.services import (
     invitation_state,
     set_user_language,
 )
+from logis.accounts.staff import (
+    accept_staff_invitation,
+    accept_staff_invitation_as,
+    find_staff_invitation,
+    staff_invitation_state,
+)
 from logis.core.errors import DomainError, ValidationError
+from logis.core.permissions import Role
 
 
 @require_POST
@@ -117,3 +124,66 @@ def invitation(request: HttpRequest, token: str) -> HttpResponse:
             )
             return response
     return _invitation_page(request, "invitation_accept.html", {**context, "form": form})
+
+
+@require_http_methods(["GET", "POST"])
+def staff_invitation(request: HttpRequest, token: str) -> HttpResponse:
+    """An invited staff member creates their account (or joins with the one they signed in with) and
+    lands on the property's dashboard."""
+    found = find_staff_invitation(token=token)
+    if found is None:
+        return _invitation_page(request, "staff_invitation.html", {"state": "unknown"}, status=404)
+    if settings.LANGUAGE_COOKIE_NAME not in request.COOKIES and not request.user.is_authenticated:
+        translation.activate(found.language)
+        request.LANGUAGE_CODE = found.language
+    state = staff_invitation_state(found)
+    context: dict[str, Any] = {
+        "invitation": found,
+        "property": found.property,
+        "state": state.value,
+        "role_label": str(Role(found.role).label).lower(),
+    }
+    if state != InvitationState.VALID:
+        return _invitation_page(request, "staff_invitation.html", context, status=410)
+    user = request.user if request.user.is_authenticated else None
+    existing = User.objects.filter(email__iexact=found.email).first()
+    if existing is not None:
+        if user is None or user.pk != existing.pk:
+            return _invitation_page(request, "staff_invitation.html", {**context, "sign_in": True})
+        if request.method == "POST":
+            try:
+                accept_staff_invitation_as(token=token, user=existing)
+            except DomainError:
+                return _invitation_page(request, "staff_invitation.html", {**context, "state": "error"}, 410)
+            return redirect("properties:dashboard", found.property_id)
+        return _invitation_page(request, "staff_invitation.html", {**context, "join_as": True})
+    if user is not None:
+        return _invitation_page(request, "staff_invitation.html", {**context, "sign_in": True})
+    form = StaffAccountForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            new_user = accept_staff_invitation(
+                token=token,
+                password=form.cleaned_data["password1"],
+                first_name=form.cleaned_data["first_name"],
+                last_name=form.cleaned_data["last_name"],
+            )
+        except ValidationError as exc:
+            for field, errors in exc.errors.items():
+                for error in errors:
+                    form.add_error(field if field in form.fields else None, str(error))
+        except DomainError:
+            return _invitation_page(request, "staff_invitation.html", {**context, "state": "error"}, 410)
+        else:
+            login(request, new_user, backend="django.contrib.auth.backends.ModelBackend")
+            translation.activate(new_user.language)
+            messages.success(
+                request,
+                _("Welcome! You are now a member of %(property)s.") % {"property": found.property.name},
+            )
+            response = redirect("properties:dashboard", found.property_id)
+            response.set_cookie(
+                settings.LANGUAGE_COOKIE_NAME, new_user.language, max_age=365 * 24 * 3600, samesite="Lax"
+            )
+            return response
+    return _invitation_page(request, "staff_invitation.html", {**context, "form": form})

@@ -28,6 +28,8 @@ from logis.api.schemas import (
     PaymentIn,
     PaymentPage,
     PaymentResultOut,
+    PropertyCreateIn,
+    PropertyOut,
     PropertyPage,
     PublishOut,
     ReverseIn,
@@ -44,6 +46,7 @@ from logis.invoicing.models import Invoice
 from logis.payments import selectors as payment_selectors
 from logis.payments import services as payment_services
 from logis.properties import selectors as property_selectors
+from logis.properties import setup as property_setup
 
 router = Router()
 
@@ -92,6 +95,39 @@ def _invoice(access: PropertyAccess, invoice_id: int) -> Invoice:
 )
 def list_properties(request: HttpRequest, page: Query[PageParams]) -> dict[str, Any]:
     return _page(request, property_selectors.properties_of(actor(request)), page)
+
+
+@router.post(
+    "/properties",
+    response={
+        201: PropertyOut,
+        400: FieldErrorsOut,
+        401: MessageOut,
+        403: MessageOut,
+        404: MessageOut,
+        422: FieldErrorsOut,
+    },
+    summary="Create a property",
+    description=(
+        "Creates a property of an organization you administer, as the « Nouvelle propriété » wizard does "
+        "(without a logo: add it from Paramètres > Propriété); you become its first administrator."
+    ),
+    tags=["properties"],
+)
+def create_property(request: HttpRequest, payload: PropertyCreateIn) -> Status[Any]:
+    user = actor(request)
+    profile = property_setup.clean_profile(
+        name=payload.name,
+        legal_name=payload.legal_name,
+        neq=payload.neq,
+        address=payload.address,
+        timezone=payload.timezone,
+        language=str(payload.language),
+        fiscal_year_start_month=payload.fiscal_year_start_month,
+        first_invoice_number=payload.first_invoice_number,
+    )
+    prop = property_setup.create_property(actor=user, organization_id=payload.organization, profile=profile)
+    return Status(201, property_selectors.properties_of(user).get(pk=prop.pk))
 
 
 @router.get(

@@ -7,10 +7,10 @@ from enum import StrEnum
 from typing import Annotated, Any
 
 from ninja import Field, Schema
-from pydantic import BeforeValidator, ConfigDict
+from pydantic import BeforeValidator, ConfigDict, StrictInt
 
 from logis.accounts.models import Language
-from logis.api.types import BodyBool, BodyId, DateIn, Id, MoneyIn, MoneyOut, _text_in
+from logis.api.types import BodyBool, BodyId, DateIn, Id, MoneyIn, MoneyOut, Text, _strict_int, _text_in
 from logis.core.permissions import Role
 from logis.invoicing.models import InvoiceStatus
 from logis.invoicing.services import DESCRIPTION_MAX, REASON_MAX, TITLE_MAX
@@ -347,3 +347,23 @@ class ReverseIn(StrictSchema):
 class PaymentResultOut(Schema):
     payment: PaymentOut = Field(description="The payment recorded (or the reversal).")
     invoice: InvoiceOut = Field(description="The invoice as it is now.")
+
+
+class PropertyCreateIn(StrictSchema):
+    """A new property, as the set-up wizard creates it; you become its first administrator."""
+
+    organization: BodyId | None = Field(
+        None, description="The organization it belongs to; optional when you administer only one."
+    )
+    name: Annotated[str, BeforeValidator(_text_in), Field(min_length=1, max_length=120)]
+    legal_name: Annotated[str, BeforeValidator(_text_in), Field(max_length=200)] = ""
+    neq: Annotated[str, BeforeValidator(_text_in), Field(max_length=20)] = Field(
+        "", description="Quebec enterprise number: 10 digits (spaces and dashes ignored)."
+    )
+    address: Annotated[str, BeforeValidator(_text_in), Field(max_length=255)] = ""
+    timezone: Annotated[str, BeforeValidator(_text_in), Field(max_length=64)] = Field(
+        "America/Toronto", description="An IANA time zone; Quebec: America/Toronto."
+    )
+    language: Language = Field(Language.FR, description="Language of documents.")
+    fiscal_year_start_month: Annotated[StrictInt, BeforeValidator(_strict_int), Field(ge=1, le=12)] = 1
+    first_invoice_number: Annotated[StrictInt, BeforeValidator(_strict_int), Field(ge=1, le=999_999_999)] = 1

@@ -19,7 +19,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from logis.accounts.models import Membership, User
+from logis.accounts.models import Membership, OrganizationMembership, User
 from logis.api.models import ApiToken
 from logis.core import audit
 from logis.core.errors import InvalidTransition, NotFound, PermissionDenied, ValidationError
@@ -61,8 +61,12 @@ def hash_token(secret: str) -> str:
 
 
 def may_have_tokens(user: User) -> bool:
-    """Staff only: a user holding a role on at least one property. Residents use the portal."""
-    return user.is_authenticated and Membership.objects.filter(user=user).exists()
+    """Staff only: a user holding a role on at least one property, or administering an organization (who
+    may create its properties through the API). Residents use the portal."""
+    return user.is_authenticated and (
+        Membership.objects.filter(user=user).exists()
+        or OrganizationMembership.objects.filter(user=user).exists()
+    )
 
 
 def expiry_instant(expires_on: dt.date) -> dt.datetime:

@@ -35,6 +35,7 @@ class Action(StrEnum):
     MANAGE_PAYMENT_SETTINGS = "manage_payment_settings"
     MANAGE_SECURITY_SETTINGS = "manage_security_settings"
     MANAGE_ROLES = "manage_roles"
+    MANAGE_PROPERTY = "manage_property"
     VIEW_AUDIT = "view_audit"
 
 

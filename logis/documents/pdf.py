@@ -25,8 +25,9 @@ from reportlab.lib.enums import TA_RIGHT
 from reportlab.lib.pagesizes import LETTER
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import inch
+from reportlab.lib.utils import ImageReader
 from reportlab.pdfgen.canvas import Canvas
-from reportlab.platypus import Flowable, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+from reportlab.platypus import Flowable, Image, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
 from logis.core.money import format_amount
 from logis.core.templatetags.logis import localdate
@@ -35,7 +36,8 @@ from logis.documents.selectors import InvoiceDocument, ReceiptDocument
 from logis.invoicing.models import InvoiceStatus
 from logis.invoicing.templatetags.invoicing import STATUS_LABELS
 from logis.payments.models import PaymentKind
-from logis.properties.models import PaymentMethod
+from logis.properties.models import PaymentMethod, Property
+from logis.properties.setup import open_logo
 
 PAGE = LETTER  # North American paper: what boards print on and mail.
 MARGIN = 0.75 * inch
@@ -111,11 +113,52 @@ def _table(cells: Sequence[Sequence[Any]], widths: Sequence[float], commands: li
     return table
 
 
-def _header(st: _Styles, *, property_name: str, address: str, title: str, number: str) -> Table:
+LOGO_MAX_HEIGHT = 0.75 * inch
+LOGO_MAX_WIDTH = 2.25 * inch
+
+
+def _logo(prop: Property) -> Flowable | None:
+    """The property's logo (a PNG or JPEG checked when uploaded), at most 2¼ × ¾ inch; None without one."""
+    data = open_logo(prop)
+    if data is None:
+        return None
+    try:
+        reader = ImageReader(io.BytesIO(data))
+        width, height = reader.getSize()
+    except Exception:  # a file damaged since it was checked: the document goes out without it
+        return None
+    scale = min(LOGO_MAX_WIDTH / width, LOGO_MAX_HEIGHT / height, 1.0)
+    image = Image(io.BytesIO(data), width=width * scale, height=height * scale)
+    image.hAlign = "LEFT"
+    return image
+
+
+def _identity(st: _Styles, prop: Property) -> str:
+    """The syndicate's legal name and NEQ under the address, when the property has them."""
+    parts = [prop.legal_name] if prop.legal_name else []
+    if prop.neq:
+        parts.append(_("NEQ %(neq)s") % {"neq": prop.neq})
+    return " — ".join(parts)
+
+
+def _header(
+    st: _Styles, *, property_name: str, address: str, title: str, number: str, prop: Property | None = None
+) -> Table:
+    left: list[Flowable] = []
+    identity = ""
+    if prop is not None:
+        logo = _logo(prop)
+        if logo is not None:
+            left += [logo, Spacer(1, 4)]
+        identity = _identity(st, prop)
+    left.append(_p(property_name, st.org))
+    below = [_p(address, st.body)] if address else []
+    if identity:
+        below.append(_p(identity, st.body))
     table = _table(
         [
-            [_p(property_name, st.org), _p(title, st.doc_title)],
-            [_p(address, st.body) if address else "", _p(number, st.doc_number) if number else ""],
+            [left, _p(title, st.doc_title)],
+            [below, _p(number, st.doc_number) if number else ""],
         ],
         [WIDTH * 0.6, WIDTH * 0.4],
         [
@@ -329,6 +372,7 @@ def render_invoice_pdf(document: InvoiceDocument, *, online_payment: bool) -> by
             st,
             property_name=prop.name,
             address=prop.address,
+            prop=prop,
             title=pgettext("pdf document", "Draft invoice")
             if document.is_draft
             else pgettext("pdf document", "Invoice"),
@@ -433,6 +477,7 @@ def render_receipt_pdf(document: ReceiptDocument) -> bytes:
             st,
             property_name=prop.name,
             address=prop.address,
+            prop=prop,
             title=pgettext("pdf document", "Receipt"),
             number=_("No. %(number)s") % {"number": document.number},
         ),

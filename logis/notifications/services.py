@@ -60,6 +60,7 @@ from logis.core.money import format_amount
 from logis.invoicing.models import InvoiceStatus
 from logis.notifications.models import DeliveryStatus, EmailMessage
 from logis.notifications.tasks import deliver_email
+from logis.properties.setup import logo_url
 
 if TYPE_CHECKING:
     from logis.invoicing.models import Invoice
@@ -160,6 +161,7 @@ def render_invoice_published(*, invoice: Invoice, resident: Resident, language: 
             "language": language,
             "resident_name": resident.name,
             "property_name": invoice.property.name,
+            "logo_url": logo_url(invoice.property),
             "unit": invoice.unit.number,
             "number": invoice.number,
             "title": invoice.title,
@@ -267,6 +269,7 @@ def render_payment_receipt(*, payment: Payment, resident: Resident, language: st
             "language": language,
             "resident_name": resident.name,
             "property_name": invoice.property.name,
+            "logo_url": logo_url(invoice.property),
             "unit": invoice.unit.number,
             "number": invoice.number,
             "title": invoice.title,

@@ -185,6 +185,12 @@ class MemberAddForm(forms.Form):
         error_messages={"invalid": _("Enter a valid email address, such as name@example.com.")},
     )
     role = forms.ChoiceField(label=_("Role"), choices=Role.choices, initial=Role.MANAGER)
+    language = forms.ChoiceField(
+        label=_("Language of the invitation"),
+        choices=[("", _("Mine")), *Language.choices],
+        required=False,
+        help_text=_("For a person without an account: the email and their account's language."),
+    )
 
 
 class MemberRoleForm(forms.Form):

@@ -32,8 +32,25 @@ def default_accepted_methods() -> list[str]:
 class Property(models.Model):
     """A building or association whose units are billed."""
 
+    organization = models.ForeignKey(
+        "accounts.Organization",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="properties",
+        verbose_name=_("organization"),
+    )
     name = models.CharField(_("name"), max_length=120)
+    legal_name = models.CharField(_("legal name of the syndicate"), max_length=200, blank=True)
+    neq = models.CharField(_("Quebec enterprise number (NEQ)"), max_length=10, blank=True)
     address = models.CharField(_("address"), max_length=255, blank=True)
+    fiscal_year_start_month = models.PositiveSmallIntegerField(
+        _("first month of the fiscal year"),
+        default=1,
+        validators=[MinValueValidator(1), MaxValueValidator(12)],
+    )
+    # A PNG or JPEG checked with Pillow (logis/properties/logo.py), in the default storage (MEDIA_ROOT).
+    logo = models.FileField(_("logo"), upload_to="logos/", blank=True, max_length=200)
     timezone = models.CharField(_("time zone"), max_length=64, default="America/Toronto")
     currency = models.CharField(_("currency"), max_length=3, default="CAD")
     language = models.CharField(_("default language"), max_length=2, choices=Language.choices, default="fr")

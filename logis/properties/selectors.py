@@ -144,6 +144,20 @@ def dashboard_counts(*, property: Property) -> DashboardCounts:
     )
 
 
+@dataclass(frozen=True)
+class GettingStarted:
+    staff_invited: bool
+
+
+def getting_started(*, property: Property) -> GettingStarted:
+    """What the empty dashboard says is done: staff beyond the first administrator, or invited."""
+    from logis.accounts.models import StaffInvitation
+
+    others = Membership.objects.filter(property=property).count() > 1
+    invited = others or StaffInvitation.objects.filter(property=property, revoked_at__isnull=True).exists()
+    return GettingStarted(staff_invited=invited)
+
+
 def units_without_primary(*, property: Property, limit: int = 10) -> list[Unit]:
     return list(
         Unit.objects.filter(property=property).exclude(Exists(_primary())).order_by("sort_key", "pk")[:limit]

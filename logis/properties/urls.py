@@ -1,12 +1,13 @@
 from django.urls import path
 
-from logis.properties import views
+from logis.properties import setup_views, views
 from logis.reports import views as reports_views
 
 app_name = "properties"
 
 urlpatterns = [
     path("", views.property_list, name="list"),
+    path("new/", setup_views.new_property, name="new"),
     path("<int:property_id>/", views.dashboard, name="dashboard"),
     path("<int:property_id>/units/", views.units, name="units"),
     path("<int:property_id>/units/add/", views.unit_add, name="unit_add"),
@@ -32,8 +33,14 @@ urlpatterns = [
     ),
     path("<int:property_id>/reports/", reports_views.reports, name="reports"),
     path("<int:property_id>/settings/", views.settings_index, name="settings"),
+    path("<int:property_id>/settings/property/", setup_views.property_settings, name="property_settings"),
     path("<int:property_id>/settings/payments/", views.payment_settings, name="payment_settings"),
     path("<int:property_id>/settings/security/", views.security_settings, name="security_settings"),
     path("<int:property_id>/settings/audit/", views.audit_log, name="audit"),
     path("<int:property_id>/settings/members/", views.members, name="members"),
+    path(
+        "<int:property_id>/settings/members/invitations/<int:invitation_id>/revoke/",
+        views.invitation_revoke_confirm,
+        name="invitation_revoke",
+    ),
 ]

@@ -10,13 +10,15 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.paginator import Page, Paginator
 from django.db import transaction
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils import formats
+from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
+from logis.accounts import staff
 from logis.accounts.models import Membership, User
+from logis.accounts.organizations import organizations_administered
 from logis.accounts.selectors import annotate_portal_access, has_two_factor
 from logis.accounts.services import invite_resident
 from logis.core import errors
@@ -41,6 +43,8 @@ from logis.properties.forms import (
     add_domain_errors,
 )
 from logis.properties.models import Occupancy, Resident, Unit
+from logis.properties.portfolio import EMPTY as EMPTY_SUMMARY
+from logis.properties.portfolio import portfolio_summaries, search_portfolio
 from logis.reports.dashboard import dashboard_overview
 
 UNITS_PER_PAGE = 50
@@ -77,13 +81,19 @@ def property_list(request: HttpRequest) -> HttpResponse:
     user = _actor(request)
     properties = list(selectors.properties_of(user))
     is_resident = Resident.objects.filter(user=user).exists()
-    if not properties and is_resident:
+    can_create = organizations_administered(user).exists()
+    if not properties and is_resident and not can_create:
         # A resident has no management role: their place is the resident portal.
         return redirect("portal:home")
     roles = dict(Role.choices)
     for p in properties:
         p.my_role_label = roles.get(p.my_role, "")  # type: ignore[attr-defined]
     requiring = [p for p in properties if p.require_staff_mfa]
+    # Each property's open and overdue balances and drafts, in one query for all of them.
+    summaries = portfolio_summaries(properties)
+    for p in properties:
+        p.summary = summaries.get(p.pk, EMPTY_SUMMARY)  # type: ignore[attr-defined]
+    search = search_portfolio(properties=properties, query=request.GET.get("q", ""))
     # A board member who also owns a unit reaches their own invoices from here.
     return render(
         request,
@@ -92,6 +102,8 @@ def property_list(request: HttpRequest) -> HttpResponse:
             "properties": properties,
             "is_resident": is_resident,
             "two_factor_needed_by": requiring if requiring and not has_two_factor(user) else [],
+            "can_create": can_create,
+            "search": search,
         },
     )
 
@@ -106,6 +118,8 @@ def dashboard(request: PropertyRequest) -> HttpResponse:
         "without_primary": selectors.units_without_primary(property=prop, limit=10)
         if counts.units_without_primary
         else [],
+        # A property without units yet opens on what to do first.
+        "getting_started": selectors.getting_started(property=prop) if not counts.units else None,
     }
     return render(request, "properties/dashboard.html", context)
 
@@ -554,17 +568,48 @@ def members(request: PropertyRequest) -> HttpResponse:
         op = request.POST.get("op")
         try:
             if op == "add" and add_form.is_valid():
-                membership = services.add_member(
+                result = staff.invite_member(
                     actor=_actor(request),
                     property=prop,
                     email=add_form.cleaned_data["email"],
                     role=add_form.cleaned_data["role"],
+                    language=add_form.cleaned_data.get("language") or "",
                 )
-                messages.success(
-                    request,
-                    _("%(user)s is now %(role)s.")
-                    % {"user": membership.user.email, "role": membership.get_role_display().lower()},
-                )
+                if result.membership is not None:
+                    membership = result.membership
+                    messages.success(
+                        request,
+                        _("%(user)s is now %(role)s.")
+                        % {"user": membership.user.email, "role": membership.get_role_display().lower()},
+                    )
+                else:
+                    messages.success(
+                        request,
+                        _("An invitation was sent to %(email)s.")
+                        % {"email": add_form.cleaned_data["email"].lower()},
+                    )
+                return redirect("properties:members", prop.pk)
+            if op in {"resend", "revoke"}:
+                raw_id = request.POST.get("invitation", "")
+                invitation_id = int(raw_id) if raw_id.isdigit() else 0
+                try:
+                    if op == "resend":
+                        sent = staff.resend_staff_invitation(
+                            actor=_actor(request), property=prop, invitation_id=invitation_id
+                        )
+                        messages.success(
+                            request,
+                            _("A new invitation was sent to %(email)s.") % {"email": sent.invitation.email},  # type: ignore[union-attr]
+                        )
+                    else:
+                        revoked = staff.revoke_staff_invitation(
+                            actor=_actor(request), property=prop, invitation_id=invitation_id
+                        )
+                        messages.success(
+                            request, _("The invitation of %(email)s was revoked.") % {"email": revoked.email}
+                        )
+                except errors.NotFound as exc:
+                    messages.error(request, str(exc.message))
                 return redirect("properties:members", prop.pk)
             if op in {"role", "remove"}:
                 raw_id = request.POST.get("membership", "")
@@ -606,7 +651,20 @@ def members(request: PropertyRequest) -> HttpResponse:
         "properties/members.html",
         {
             "memberships": list(selectors.members_of(property=prop)),
+            "invitations": staff.pending_invitations(property=prop),
+            "now_": timezone.now(),
             "add_form": add_form,
             "roles": Role.choices,
         },
     )
+
+
+@property_view(Action.MANAGE_ROLES)
+def invitation_revoke_confirm(request: PropertyRequest, invitation_id: int) -> HttpResponse:
+    """« Revoke this invitation? »: the confirmation before the link stops working."""
+    invitation = next(
+        (i for i in staff.pending_invitations(property=request.property) if i.pk == invitation_id), None
+    )
+    if invitation is None:
+        raise Http404
+    return render(request, "properties/invitation_revoke.html", {"invitation": invitation})

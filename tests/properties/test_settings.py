@@ -127,12 +127,15 @@ def test_admin_adds_an_existing_user_with_a_role(prop: Property, admin_client_: 
     assert AuditEvent.objects.filter(verb="member.added").exists()
 
 
-def test_adding_an_unknown_email_says_so_beside_the_field(prop: Property, admin_client_: Client) -> None:
-    html = admin_client_.post(
+def test_adding_an_unknown_email_sends_an_invitation(prop: Property, admin_client_: Client) -> None:
+    # Issue 9: a person without an account is invited by email (tests/onboarding/test_staff_invitations.py).
+    response = admin_client_.post(
         reverse("properties:members", args=[prop.pk]),
         {"op": "add", "add-email": "inconnu@example.com", "add-role": Role.MANAGER},
-    ).content.decode()
-    assert 'id="id_add-email_error">Aucun utilisateur n&#x27;a cette adresse courriel.' in html
+    )
+    assert response.status_code == 302
+    html = admin_client_.get(response["Location"]).content.decode()
+    assert "inconnu@example.com" in html and "Invitations en attente" in html
 
 
 def test_admin_changes_a_role(prop: Property, manager: User, admin_client_: Client) -> None:

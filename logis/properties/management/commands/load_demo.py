@@ -9,7 +9,7 @@ from typing import Any
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
-from logis.accounts.models import Membership, User
+from logis.accounts.models import Membership, Organization, OrganizationKind, OrganizationMembership, User
 from logis.collections.models import ReminderPolicy
 from logis.core.permissions import Role
 from logis.properties.models import Occupancy, OccupancyKind, PaymentMethod, Property, Resident, Unit
@@ -141,6 +141,20 @@ class Command(BaseCommand):
             (other_admin, belvedere, Role.ADMIN),
         ]:
             Membership.objects.get_or_create(user=member, property=prop, defaults={"role": role})
+
+        # Organizations (issue 9): the demo administrator runs a management firm with two properties, and
+        # may create more (« Nouvelle propriété »); Belvédère is another syndicate's.
+        for org_name, kind, org_admin, props in [
+            ("Gestion Parc et Horizon", OrganizationKind.FIRM, admin, [jardins, horizon]),
+            ("Syndicat Résidence Belvédère", OrganizationKind.SYNDICATE, other_admin, [belvedere]),
+        ]:
+            organization, _ = Organization.objects.get_or_create(name=org_name, defaults={"kind": kind})
+            OrganizationMembership.objects.get_or_create(
+                user=org_admin, organization=organization, defaults={"role": Role.ADMIN}
+            )
+            Property.objects.filter(pk__in=[p.pk for p in props], organization__isnull=True).update(
+                organization=organization
+            )
 
         numbers = [f"{floor}{n:02d}" for floor in (1, 2) for n in range(1, 13)]
         # 24 shares summing to exactly 100 %: 16 x 4.1667 + 8 x 4.1666.
