@@ -243,8 +243,8 @@ class _Planner:
                 ok = False
             else:
                 ok &= self._same(plan, "balance_date", day, line, number)
-        if ok:
-            self.read_resident(line, values, plan)
+        # The resident's cells are checked too, so one preview lists every mistake of the row.
+        self.read_resident(line, values, plan, keep=ok)
 
     def _same(self, plan: UnitPlan, name: str, value: Any, line: int, number: str) -> bool:
         if name in plan.lines:
@@ -265,7 +265,7 @@ class _Planner:
             plan.balance_line = line
         return True
 
-    def read_resident(self, line: int, values: dict[str, Any], plan: UnitPlan) -> None:
+    def read_resident(self, line: int, values: dict[str, Any], plan: UnitPlan, keep: bool = True) -> None:
         first = _text(values.get("first_name", ""))
         last = _text(values.get("last_name", ""))
         email = _text(values.get("email", ""))
@@ -313,7 +313,7 @@ class _Planner:
         if len(address) > ADDRESS_MAX:
             self.error(line, "mailing_address", _("At most %(max)d characters.") % {"max": ADDRESS_MAX})
             ok = False
-        if not ok:
+        if not ok or not keep:
             return
         resident = ResidentPlan(
             line=line,

@@ -47,7 +47,11 @@ def test_preview_writes_nothing_and_apply_writes_all(manager: User, prop: Proper
     assert Occupancy.objects.filter(unit=units["101"]).count() == 2
     assert Occupancy.objects.get(unit=units["102"]).kind == "tenant"
     invoice = Invoice.objects.get(unit=units["101"])
-    assert (invoice.status, invoice.amount, invoice.due_date) == (InvoiceStatus.OPEN, D("1234.56"), dt.date(2026, 1, 1))
+    assert (invoice.status, invoice.amount, invoice.due_date) == (
+        InvoiceStatus.OPEN,
+        D("1234.56"),
+        dt.date(2026, 1, 1),
+    )
     assert invoice.number is not None
     assert invoice.title == "Solde d'ouverture"
     assert credit_balance(unit=units["102"]) == D("50.00")

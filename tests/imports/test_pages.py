@@ -1,0 +1,75 @@
+"""Unités > Importer pages: upload, preview with row errors (nothing written), confirm, undo dialog,
+templates in French and English."""
+
+from __future__ import annotations
+
+import io
+
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
+from django.urls import reverse
+from openpyxl import load_workbook  # type: ignore[import-untyped]
+
+from logis.imports.models import ImportBatch
+from logis.properties.models import Property, Unit
+from tests.imports.helpers import csv_bytes
+
+GOOD = [
+    ["101", "50", "Propriétaire", "Marie", "Tremblay", "marie@example.com", "oui", "100,00", "2026-01-01"],
+    ["102", "50", "", "Sam", "Lee", "", "", "", ""],
+]
+
+
+def _upload(client: Client, prop: Property, data: bytes, name: str = "units.csv") -> str:
+    response = client.post(
+        reverse("properties:imports:start", args=[prop.pk]), {"file": SimpleUploadedFile(name, data)}
+    )
+    assert response.status_code == 302, response.content[:500]
+    return response["Location"]
+
+
+def test_preview_shows_row_errors_in_french_and_writes_nothing(
+    manager_client: Client, prop: Property
+) -> None:
+    bad = [*GOOD, ["103", "150", "", "Ana", "Roy", "ana@", "", "", ""]]
+    url = _upload(manager_client, prop, csv_bytes(bad))
+    page = manager_client.get(url, HTTP_ACCEPT_LANGUAGE="fr").content.decode()
+    assert "Quote-part (%)" in page
+    assert "La quote-part est comprise entre 0 et 100" in page
+    assert "Courriel" in page
+    assert "Confirmer l&#x27;importation" not in page
+    assert not Unit.objects.filter(property=prop).exists()
+
+
+def test_confirm_imports_and_history_offers_undo(manager_client: Client, prop: Property) -> None:
+    url = _upload(manager_client, prop, csv_bytes(GOOD))
+    batch = ImportBatch.objects.get(property=prop)
+    response = manager_client.post(reverse("properties:imports:apply", args=[prop.pk, batch.pk]))
+    assert response.status_code == 302
+    assert Unit.objects.filter(property=prop).count() == 2
+    page = manager_client.get(reverse("properties:imports:start", args=[prop.pk])).content.decode()
+    assert "units.csv" in page
+    dialog = manager_client.get(
+        reverse("properties:imports:undo", args=[prop.pk, batch.pk]), HTTP_HX_REQUEST="true"
+    ).content.decode()
+    assert "modal-header" in dialog
+    manager_client.post(reverse("properties:imports:undo", args=[prop.pk, batch.pk]))
+    assert Unit.objects.filter(property=prop).count() == 1  # 101 keeps its voided opening balance
+    del url
+
+
+def test_templates_in_both_languages(manager_client: Client, prop: Property) -> None:
+    url = reverse("properties:imports:template", args=[prop.pk, "csv"])
+    manager_client.cookies["django_language"] = "fr"
+    fr = manager_client.get(url).content.decode("utf-8-sig")
+    assert fr.startswith("Unité;Quote-part (%)")
+    xlsx = manager_client.get(reverse("properties:imports:template", args=[prop.pk, "xlsx"])).content
+    sheet = load_workbook(io.BytesIO(xlsx)).active
+    assert sheet["A1"].value == "Unité"
+
+
+def test_board_member_cannot_import(world) -> None:  # type: ignore[no-untyped-def]
+    client = Client()
+    client.force_login(world.users["board"])  # type: ignore[arg-type]
+    response = client.get(reverse("properties:imports:start", args=[world.prop.pk]))
+    assert response.status_code == 403
