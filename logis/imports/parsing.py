@@ -297,6 +297,15 @@ def _cell_value(value: object) -> str | Decimal | dt.date:
 
 
 def read_xlsx(data: bytes) -> ParsedFile:
+    try:
+        return _read_xlsx(data)
+    except FileRefused:
+        raise
+    except Exception as exc:
+        raise FileRefused(_("This XLSX file cannot be opened: save it again from your spreadsheet.")) from exc
+
+
+def _read_xlsx(data: bytes) -> ParsedFile:
     from openpyxl import load_workbook  # type: ignore[import-untyped]
 
     try:
