@@ -13,7 +13,8 @@ from tests.roles import World
 
 GOOD = [["201", "10", "Owner", "Ana", "Roy", "ana@example.com", "yes", "250.00", "2026-01-01"]]
 BAD = [["201", "3,5 %", "Owner", "Ana", "Roy", "not-an-email", "", "", ""]]
-EN = ["Unit", "Share", "Role", "First name", "Last name", "Email", "Primary", "Opening balance", "Balance date"]
+EN = ["Unit", "Share", "Role", "First name", "Last name", "Email", "Primary", "Opening balance",
+      "Balance date"]  # fmt: skip
 
 
 def _post(api: Any, world: World, data: bytes, query: str = "") -> Any:
