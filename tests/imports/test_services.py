@@ -85,7 +85,7 @@ def test_corrected_file_updates_by_unit_number(manager: User, prop: Property) ->
 def test_refused_rows_write_nothing(manager: User, prop: Property) -> None:
     bad = [*ROWS, ["103", "abc", "", "Ana", "Roy", "pas-un-courriel", "", "", ""]]
     batch, plan = preview_import(actor=manager, property=prop, name="u.csv", data=csv_bytes(bad))
-    assert {(e.line, e.column) for e in plan.errors} == {(5, "Quote-part (%)")}
+    assert {(e.line, e.column) for e in plan.errors} == {(5, "Quote-part (%)"), (5, "Courriel")}
     with pytest.raises(ValidationError):
         apply_import(actor=manager, property=prop, batch_id=batch.pk)
     assert not Unit.objects.filter(property=prop).exists()
