@@ -794,12 +794,13 @@ def apply_import(*, actor: User, property: Property, batch_id: int) -> tuple[Imp
                         unset.append(occ)
             for rp in p.residents:
                 resident = residents[rp.key]
-                occ = db_links.get((p.unit.pk, resident.pk)) if resident.pk else None
-                if occ is None:
+                link = db_links.get((p.unit.pk, resident.pk)) if resident.pk else None
+                if link is None:
                     new_links.append(
                         Occupancy(unit=p.unit, resident=resident, kind=rp.kind, is_primary=bool(rp.primary))
                     )
                     continue
+                occ = link
                 want = occ.is_primary if rp.primary is None else rp.primary
                 if new_primary is not None and new_primary is not rp:
                     want = False

@@ -9,6 +9,7 @@ import datetime as dt
 import re
 from collections.abc import Callable
 from pathlib import Path
+from typing import cast
 
 import pytest
 from playwright.sync_api import Page, expect
@@ -16,7 +17,7 @@ from playwright.sync_api import Page, expect
 from logis.core.dates import today_in
 from logis.core.permissions import Role
 from logis.imports.parsing import TEMPLATE_HEADERS
-from logis.properties.models import Resident, Unit
+from logis.properties.models import Property, Resident, Unit
 from tests.factories import PropertyFactory, UserFactory, member
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -96,7 +97,7 @@ def test_import_with_errors_fix_then_balances_on_statement_and_portal(
     page: Page, login: Login, screenshot: Screenshot, language: str, width: int
 ) -> None:
     w = WORDS[language]
-    prop = PropertyFactory(name="Les Jardins du Parc", timezone=TZ, payments_enabled=True)
+    prop = cast(Property, PropertyFactory(name="Les Jardins du Parc", timezone=TZ, payments_enabled=True))
     member(prop, Role.MANAGER, email="gestionnaire@example.com", language=language)
     marie = UserFactory(email="marie@example.com", language=language)
     day = today_in(TZ) - dt.timedelta(days=40)

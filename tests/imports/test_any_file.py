@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from typing import cast
 
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
@@ -69,7 +70,7 @@ row = st.builds(
 def test_any_file_imports_exactly_or_is_refused(
     db: None, rows: list[tuple[str, ...]], sep: str, encoding: str
 ) -> None:
-    prop: Property = PropertyFactory(payments_enabled=True)
+    prop = cast(Property, PropertyFactory(payments_enabled=True))
     user = member(prop, Role.MANAGER)
     client = Client()
     client.force_login(user)
