@@ -73,3 +73,38 @@ def test_board_member_cannot_import(world) -> None:  # type: ignore[no-untyped-d
     client.force_login(world.users["board"])  # type: ignore[arg-type]
     response = client.get(reverse("properties:imports:start", args=[world.prop.pk]))
     assert response.status_code == 403
+
+
+def test_history_page_queries_do_not_grow_with_imports(manager_client: Client, prop: Property) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    url = reverse("properties:imports:start", args=[prop.pk])
+
+    def count() -> int:
+        with CaptureQueriesContext(connection) as queries:
+            assert manager_client.get(url).status_code == 200
+        return len(queries)
+
+    for n in range(3):
+        _upload(manager_client, prop, csv_bytes([[str(100 + n), "", "", "A", "B", "", "", "", ""]]))
+        batch = ImportBatch.objects.filter(property=prop).order_by("-id").first()
+        assert batch is not None
+        manager_client.post(reverse("properties:imports:apply", args=[prop.pk, batch.pk]))
+    few = count()
+    for n in range(3, 8):
+        _upload(manager_client, prop, csv_bytes([[str(100 + n), "", "", "A", "B", "", "", "", ""]]))
+        batch = ImportBatch.objects.filter(property=prop).order_by("-id").first()
+        assert batch is not None
+        manager_client.post(reverse("properties:imports:apply", args=[prop.pk, batch.pk]))
+    assert count() == few
+
+
+def test_audit_log_names_the_import_and_its_counts(admin_client_: Client, prop: Property) -> None:
+    _upload(admin_client_, prop, csv_bytes(GOOD))
+    batch = ImportBatch.objects.get(property=prop)
+    admin_client_.post(reverse("properties:imports:apply", args=[prop.pk, batch.pk]))
+    admin_client_.cookies["django_language"] = "fr"
+    page = admin_client_.get(reverse("properties:audit", args=[prop.pk])).content.decode()
+    assert "Unités et résidents importés" in page
+    assert "Unités créées" in page
