@@ -108,3 +108,22 @@ def test_audit_log_names_the_import_and_its_counts(admin_client_: Client, prop: 
     page = admin_client_.get(reverse("properties:audit", args=[prop.pk])).content.decode()
     assert "Unités et résidents importés" in page
     assert "Unités créées" in page
+
+
+def test_floor_type_and_mailing_address_are_shown(manager_client: Client, prop: Property) -> None:
+    from tests.imports.helpers import EN_HEADER
+
+    header = [*EN_HEADER, "Floor", "Type", "Mailing address"]
+    rows = [["9", "", "Owner", "Ana", "Roy", "", "", "", "", "3", "Loft", "12 Maple St"]]
+    _upload(manager_client, prop, csv_bytes(rows, header=header, sep=","))
+    batch = ImportBatch.objects.get(property=prop)
+    manager_client.post(reverse("properties:imports:apply", args=[prop.pk, batch.pk]))
+    unit = Unit.objects.get(property=prop, number="9")
+    manager_client.cookies["django_language"] = "fr"
+    page = manager_client.get(reverse("properties:unit_detail", args=[prop.pk, unit.pk])).content.decode()
+    assert "Étage" in page and "Loft" in page
+    resident = unit.occupancies.get().resident
+    page = manager_client.get(
+        reverse("properties:resident_detail", args=[prop.pk, resident.pk])
+    ).content.decode()
+    assert "Adresse postale" in page and "12 Maple St" in page
