@@ -338,7 +338,11 @@ def _read_xlsx(data: bytes) -> ParsedFile:
                     formulas.append(column)
                     values[column] = ""
                     continue
-                values[column] = _cell_value(cell.value)
+                value = _cell_value(cell.value)
+                # A share typed as « 3,5 % » in a percent-formatted cell is stored as 0.035.
+                if isinstance(value, Decimal) and "%" in (getattr(cell, "number_format", "") or ""):
+                    value = (value * 100).normalize()
+                values[column] = value
             if not formulas and not any(str(v).strip() for v in values.values()):
                 continue
             rows.append(RawRow(line=line, values=values, formulas=formulas))

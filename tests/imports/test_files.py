@@ -148,3 +148,20 @@ def test_english_template_header_and_primary_default(manager: User, prop: Proper
     assert len(plan.notices) == 1
     apply_import(actor=manager, property=prop, batch_id=batch.pk)
     assert Occupancy.objects.get(is_primary=True, unit__property=prop).resident.name == "Sam Lee"
+
+
+def test_xlsx_percent_formatted_share(prop: Property) -> None:
+    import io
+
+    from openpyxl import Workbook  # type: ignore[import-untyped]
+
+    book = Workbook()
+    sheet = book.active
+    sheet.append(EN_HEADER)
+    sheet.append(["101", 0.035, "Owner", "Ana", "Roy", "", "", "", ""])
+    sheet["B2"].number_format = "0.0%"
+    out = io.BytesIO()
+    book.save(out)
+    plan = plan_import(property=prop, name="f.xlsx", data=out.getvalue())
+    assert plan.errors == []
+    assert plan.shares_total == D("3.5")

@@ -126,3 +126,16 @@ def test_plan_reports_shares_not_100(prop: Property) -> None:
     assert plan.ok
     assert plan.shares_total == D("3.5")
     assert not plan.shares_balanced
+
+
+def test_corrected_file_moves_the_primary_resident_and_undo_puts_it_back(
+    manager: User, prop: Property
+) -> None:
+    _import(manager, prop, csv_bytes(ROWS))
+    moved = [list(r) for r in ROWS]
+    moved[0][6], moved[1][6] = "non", "oui"
+    batch = _import(manager, prop, csv_bytes(moved))
+    unit = Unit.objects.get(property=prop, number="101")
+    assert Occupancy.objects.get(unit=unit, is_primary=True).resident.name == "Jean Tremblay"
+    undo_import(actor=manager, property=prop, batch_id=batch.pk)
+    assert Occupancy.objects.get(unit=unit, is_primary=True).resident.name == "Marie Tremblay"
