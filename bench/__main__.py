@@ -41,7 +41,7 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--profile", action="store_true", help="print a cProfile of one page request")
     parser.add_argument(
         "--only",
-        choices=["invoices_page", "batch_create", "pdf_documents"],
+        choices=["invoices_page", "batch_create", "pdf_documents", "import_units"],
         help="run one benchmark (default: all)",
     )
     args = parser.parse_args(argv)
@@ -271,6 +271,10 @@ def main(argv: list[str] | None = None) -> int:
             from bench.documents import run_documents
 
             lines.append(run_documents(requests=args.requests, warmup=args.warmup))
+        if args.only in (None, "import_units"):
+            from bench.imports import run_imports
+
+            lines.append(run_imports(units=args.units))
     finally:
         teardown_databases(old_config, verbosity=0)
     print("\n".join(lines))

@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "logis.documents",
     "logis.api",
     "logis.statements",
+    "logis.imports",
 ]
 
 MIDDLEWARE = [

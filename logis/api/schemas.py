@@ -367,3 +367,33 @@ class PropertyCreateIn(StrictSchema):
     language: Language = Field(Language.FR, description="Language of documents.")
     fiscal_year_start_month: Annotated[StrictInt, BeforeValidator(_strict_int), Field(ge=1, le=12)] = 1
     first_invoice_number: Annotated[StrictInt, BeforeValidator(_strict_int), Field(ge=1, le=999_999_999)] = 1
+
+
+# --- Imports --------------------------------------------------------------------------------------
+
+
+class ImportRowErrorOut(Schema):
+    line: int = Field(description="Line of the file (1: the header line; 0: the file as a whole).")
+    column: str = Field(description="The column's header as written in the file (empty: the whole row).")
+    message: str = Field(description="Why the row is refused, in the request's language.")
+
+
+class ImportOut(Schema):
+    id: int = Field(description="The import's id.")
+    dry_run: bool = Field(description="True: a preview, nothing was written.")
+    imported: bool = Field(description="True: the file was imported (one transaction).")
+    rows: int = Field(description="Rows read (empty lines skipped).")
+    counts: dict[str, int] = Field(
+        description="Units, residents, links and opening balances created or updated."
+    )
+    errors: list[ImportRowErrorOut] = Field(description="Refused rows: any of them and nothing is imported.")
+    unknown_columns: list[str] = Field(description="Columns not recognized, ignored.")
+    notices: list[str] = Field(description="What the import decides on its own (a unit's primary resident).")
+    shares_total: str | None = Field(description="Sum of the shares (%) after the import; null: no share.")
+    shares_balanced: bool = Field(description="False: the shares do not add up to 100 % (shown, not fixed).")
+
+
+class ImportRefusedOut(FieldErrorsOut):
+    row_errors: list[ImportRowErrorOut] = Field(
+        default_factory=list, description="Refused rows (line, column, reason); nothing was imported."
+    )

@@ -94,6 +94,9 @@ class CreditKind(models.TextChoices):
     APPLIED = "applied", _("Applied to an invoice")
     RETURNED = "returned", _("Credit application reversed")
     REFUNDED = "refunded", _("Refunded")
+    # Credit the unit had when it started on Logis (an import's opening balance); a negative entry of
+    # this kind takes it back when the import is undone.
+    OPENING_BALANCE = "opening_balance", _("Opening balance")
 
 
 class UnitCredit(models.Model):

@@ -92,6 +92,9 @@ class Unit(models.Model):
         blank=True,
         validators=[MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("100"))],
     )
+    # Optional, as an import gives them (« Étage », « Type »: apartment, parking, locker...).
+    floor = models.CharField(_("floor"), max_length=20, blank=True)
+    unit_type = models.CharField(_("type"), max_length=40, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -121,6 +124,8 @@ class Resident(models.Model):
     email = models.EmailField(_("email"), blank=True)
     phone = models.CharField(_("phone"), max_length=32, blank=True)
     language = models.CharField(_("preferred language"), max_length=2, choices=Language.choices, default="fr")
+    # Where paper mail goes when the resident does not live in the unit (an owner who rents it out).
+    mailing_address = models.CharField(_("mailing address"), max_length=255, blank=True)
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="residencies"
     )

@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 
 from logis.properties import setup_views, views
 from logis.reports import views as reports_views
@@ -11,6 +11,7 @@ urlpatterns = [
     path("<int:property_id>/", views.dashboard, name="dashboard"),
     path("<int:property_id>/units/", views.units, name="units"),
     path("<int:property_id>/units/add/", views.unit_add, name="unit_add"),
+    path("<int:property_id>/units/import/", include("logis.imports.urls")),
     path("<int:property_id>/units/<int:unit_id>/", views.unit_detail, name="unit_detail"),
     path("<int:property_id>/units/<int:unit_id>/edit/", views.unit_edit, name="unit_edit"),
     path("<int:property_id>/residents/", views.residents, name="residents"),
