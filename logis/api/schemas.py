@@ -10,7 +10,7 @@ from ninja import Field, Schema
 from pydantic import BeforeValidator, ConfigDict, StrictInt
 
 from logis.accounts.models import Language
-from logis.api.types import BodyBool, BodyId, DateIn, Id, MoneyIn, MoneyOut, Text, _strict_int, _text_in
+from logis.api.types import BodyBool, BodyId, DateIn, Id, MoneyIn, MoneyOut, _strict_int, _text_in
 from logis.core.permissions import Role
 from logis.invoicing.models import InvoiceStatus
 from logis.invoicing.services import DESCRIPTION_MAX, REASON_MAX, TITLE_MAX
