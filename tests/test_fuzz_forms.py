@@ -294,6 +294,8 @@ API_OPERATIONS = [
     ("get", "/properties/{property_id}/payments"),
     ("post", "/properties/{property_id}/invoices/{invoice_id}/payments"),
     ("post", "/properties/{property_id}/payments/{payment_id}/reverse"),
+    ("post", "/properties"),
+    ("post", "/properties/{property_id}/imports"),
 ]
 API_FIELDS = [
     "unit",
@@ -317,6 +319,17 @@ API_FIELDS = [
     "date_from",
     "date_to",
     "kind",
+    "organization",
+    "name",
+    "legal_name",
+    "neq",
+    "address",
+    "timezone",
+    "language",
+    "fiscal_year_start_month",
+    "first_invoice_number",
+    "dry_run",
+    "file",
 ]
 JSON_VALUE = st.one_of(
     VALUE,

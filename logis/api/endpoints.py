@@ -92,7 +92,7 @@ def _invoice(access: PropertyAccess, invoice_id: int) -> Invoice:
 
 @router.get(
     "/properties",
-    response={200: PropertyPage, 401: MessageOut, 422: FieldErrorsOut},
+    response={200: PropertyPage, 401: MessageOut, 422: FieldErrorsOut, 429: MessageOut},
     summary="Your properties",
     description="The properties on which you hold a role, by name, with your role.",
     tags=["properties"],
@@ -110,6 +110,7 @@ def list_properties(request: HttpRequest, page: Query[PageParams]) -> dict[str, 
         403: MessageOut,
         404: MessageOut,
         422: FieldErrorsOut,
+        429: MessageOut,
     },
     summary="Create a property",
     description=(
