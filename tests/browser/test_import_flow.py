@@ -35,7 +35,7 @@ WORDS = {
         "preview": "Aperçu de l'importation",
         "refused": "2 lignes sont refusées : rien ne sera importé.",
         "share_error": "La quote-part est comprise entre 0 et 100 %.",
-        "email_error": "Entrez une adresse courriel valide, comme nom@exemple.com.",
+        "email_error": "Entrez une adresse courriel valide, par exemple nom@exemple.com.",
         "confirm": "Confirmer l'importation",
         "done": "Importation terminée : 200 unités créées",
         "statement": "Relevé de compte",
