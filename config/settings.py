@@ -245,6 +245,10 @@ CACHES = {
 # Requests per minute per API token (429 with Retry-After beyond); 0: no limit.
 API_RATE_LIMIT_PER_MINUTE = int(os.environ.get("LOGIS_API_RATE_LIMIT", "120"))
 
+# --- Imports: how long an uploaded spreadsheet is kept (logis/imports/retention.py) -------------
+IMPORT_PREVIEW_HOURS = int(os.environ.get("LOGIS_IMPORT_PREVIEW_HOURS", "24"))
+IMPORT_FILE_RETENTION_DAYS = int(os.environ.get("LOGIS_IMPORT_FILE_RETENTION_DAYS", "30"))
+
 # --- Background work -------------------------------------------------------------------------
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 

@@ -8,6 +8,10 @@ class ImportsConfig(AppConfig):
     verbose_name = _("Imports")
 
     def ready(self) -> None:
+        from logis.core import scheduler
+        from logis.imports.retention import purge_files
+
+        scheduler.register("imports.purge_files", purge_files)
         # The audit log (Paramètres > Journal) names our events and their counts; registered from here so
         # that the properties app needs no change for it.
         from logis.properties import audit_display

@@ -12,6 +12,7 @@ class ImportStatus(models.TextChoices):
     PREVIEWED = "previewed", _("Previewed")
     APPLIED = "applied", _("Imported")
     UNDONE = "undone", _("Undone")
+    EXPIRED = "expired", _("Preview expired")
 
 
 class ImportBatch(models.Model):

@@ -692,6 +692,8 @@ def apply_import(*, actor: User, property: Property, batch_id: int) -> tuple[Imp
         prop = Property.objects.select_for_update().get(pk=property.pk)
         _require_all(actor, prop)
         batch = _get_batch(prop, batch_id)
+        if batch.status == ImportStatus.EXPIRED:
+            raise InvalidTransition(_("This preview has expired: upload the file again."))
         if batch.status != ImportStatus.PREVIEWED:
             raise InvalidTransition(_("This file was already imported."))
         plan = plan_import(property=prop, name=batch.file_name, data=bytes(batch.content), lock=True)
@@ -958,7 +960,7 @@ def undo_import(*, actor: User, property: Property, batch_id: int) -> ImportBatc
 def import_history(*, property: Property, limit: int = 10) -> list[ImportBatch]:
     return list(
         ImportBatch.objects.filter(property=property)
-        .exclude(status=ImportStatus.PREVIEWED)
+        .exclude(status__in=[ImportStatus.PREVIEWED, ImportStatus.EXPIRED])
         .select_related("applied_by")
         .defer("content")
         .order_by("-applied_at", "-id")[:limit]

@@ -61,6 +61,8 @@ def _batch(request: PropertyRequest, batch_id: int) -> ImportBatch:
 @property_view(Action.MANAGE_UNITS)
 def import_preview(request: PropertyRequest, batch_id: int) -> HttpResponse:
     batch = _batch(request, batch_id)
+    if batch.status == ImportStatus.EXPIRED:
+        messages.error(request, _("This preview has expired: upload the file again."))
     if batch.status != ImportStatus.PREVIEWED:
         return redirect("properties:imports:start", request.property.pk)
     plan = services.plan_import(property=request.property, name=batch.file_name, data=bytes(batch.content))

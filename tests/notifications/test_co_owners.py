@@ -120,3 +120,14 @@ def test_managers_turn_it_on_and_off_on_the_resident_page_and_the_unit_page_show
         reverse("properties:resident_detail", args=[prop.pk, john_link.resident_id])
     )
     assert "Activer" in resident_page.content.decode()
+
+
+def test_residents_list_shows_which_co_owners_receive_the_emails(
+    prop: Property, manager_client: Client, resident_of_unit: ResidentMaker
+) -> None:
+    marie = resident_of_unit(language="fr")
+    _co_owners(prop, marie)
+    page = manager_client.get(reverse("properties:residents", args=[prop.pk])).content.decode()
+    rows = {name: page.split(name, 1)[1].split("</tr>", 1)[0] for name in ("John Smith", "Paul Roy")}
+    assert "Reçoit les courriels" in rows["John Smith"]
+    assert "Reçoit les courriels" not in rows["Paul Roy"]
