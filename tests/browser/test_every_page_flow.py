@@ -116,6 +116,7 @@ def _tour() -> Tour:
         f"{p}/collections/settings/",
         "/accounts/api-tokens/",
         "/accounts/2fa/",
+        f"/accounts/organizations/{jardins.organization_id}/",
     ]
     portal_pages = [
         "/portal/",
