@@ -15,7 +15,6 @@ import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
-from fractions import Fraction
 from typing import TYPE_CHECKING
 
 from django.db import IntegrityError, transaction
@@ -32,6 +31,7 @@ from logis.billing.models import (
     ScheduleRun,
     UnitScope,
 )
+from logis.billing.shares import monthly_budget, split_by_shares
 from logis.core import audit
 from logis.core.dates import date_range_error, latest_date, today_in
 from logis.core.errors import DomainError, InvalidTransition, NotFound, ValidationError
@@ -59,39 +59,6 @@ logger = logging.getLogger(__name__)
 
 MAX_LEAD_DAYS = 60
 MONTH_PLACEHOLDERS = ("{mois}", "{month}")
-
-
-# --- The split ------------------------------------------------------------------------------------
-
-
-def split_by_shares(total: Decimal, shares: dict[int, Decimal]) -> dict[int, Decimal]:
-    """Split ``total`` between the keys in proportion to their shares, to the cent, summing exactly.
-
-    Largest remainder: each key gets the floor of its exact part in cents; the cents left over go one
-    each to the keys with the largest remainders (ties: the key that comes first in ``shares``).
-    Shares need not add up to 100; they must be >= 0 with a positive sum.
-    """
-    if quantize(total) != total:
-        raise ValueError("total must have at most two decimals")
-    cents = int(total * 100)
-    if cents < 0:
-        raise ValueError("total must not be negative")
-    if any(s < 0 for s in shares.values()):
-        raise ValueError("shares must not be negative")
-    weight = sum((Fraction(s) for s in shares.values()), Fraction(0))
-    if weight <= 0:
-        raise ValueError("shares must have a positive sum")
-    floors: dict[int, int] = {}
-    remainders: list[tuple[Fraction, int, int]] = []
-    for order, (key, share) in enumerate(shares.items()):
-        exact = Fraction(cents) * Fraction(share) / weight
-        floor = exact.numerator // exact.denominator
-        floors[key] = floor
-        remainders.append((exact - floor, -order, key))
-    left = cents - sum(floors.values())
-    for _rem, _order, key in sorted(remainders, reverse=True)[:left]:
-        floors[key] += 1
-    return {key: Decimal(c) / 100 for key, c in floors.items()}
 
 
 # --- Choosing units and amounts -------------------------------------------------------------------
@@ -455,12 +422,6 @@ def title_for(pattern: str, period: dt.date, language: str) -> str:
     for placeholder in MONTH_PLACEHOLDERS:
         title = title.replace(placeholder, label)
     return title.strip()
-
-
-def monthly_budget(annual: Decimal, period: dt.date) -> Decimal:
-    """The month's part of an annual budget: twelve parts to the cent that add up to the budget exactly."""
-    parts = split_by_shares(annual, {m: Decimal(1) for m in range(1, 13)})
-    return parts[period.month]
 
 
 def schedule_plan(schedule: RecurringSchedule, period: dt.date) -> tuple[BatchPlan, Decimal]:
