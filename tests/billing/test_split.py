@@ -1,14 +1,16 @@
-"""The largest-remainder split: parts to the cent that always add up to the exact total."""
+"""The largest-remainder split (``logis.billing.shares``, pure): parts to the cent that always add up to the
+exact total."""
 
 from __future__ import annotations
 
 from decimal import Decimal
+from fractions import Fraction
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from logis.billing.services import monthly_budget, split_by_shares
+from logis.billing.shares import monthly_budget, split_by_shares
 
 totals = st.integers(min_value=0, max_value=10**11).map(lambda c: Decimal(c) / 100)
 share_values = st.decimals(min_value=0, max_value=100, places=4, allow_nan=False, allow_infinity=False)
@@ -82,3 +84,58 @@ def test_twelve_monthly_parts_add_up_to_the_annual_budget(budget: Decimal) -> No
 
     months = [monthly_budget(budget, dt.date(2027, m, 1)) for m in range(1, 13)]
     assert sum(months) == budget
+
+
+@given(total=totals, shares=shares_maps)
+def test_each_part_is_the_floor_or_the_ceiling_of_its_exact_part_in_cents(
+    total: Decimal, shares: dict[int, Decimal]
+) -> None:
+    parts = split_by_shares(total, shares)
+    weight = sum((Fraction(s) for s in shares.values()), Fraction(0))
+    for key, part in parts.items():
+        exact_cents = Fraction(int(total * 100)) * Fraction(shares[key]) / weight
+        cents = int(part * 100)
+        assert exact_cents - 1 < cents < exact_cents + 1
+
+
+@given(total=totals, shares=shares_maps)
+def test_the_split_is_deterministic(total: Decimal, shares: dict[int, Decimal]) -> None:
+    assert split_by_shares(total, shares) == split_by_shares(total, dict(shares))
+    assert list(split_by_shares(total, shares)) == list(shares)
+
+
+@given(total=totals, shares=shares_maps)
+def test_a_larger_share_never_gets_a_smaller_part(total: Decimal, shares: dict[int, Decimal]) -> None:
+    parts = split_by_shares(total, shares)
+    for a in shares:
+        for b in shares:
+            if shares[a] > shares[b]:
+                assert parts[a] >= parts[b]
+
+
+@given(total=totals, shares=shares_maps, factor=st.integers(min_value=1, max_value=1000))
+def test_only_the_proportions_of_the_shares_matter(
+    total: Decimal, shares: dict[int, Decimal], factor: int
+) -> None:
+    scaled = {key: share * factor for key, share in shares.items()}
+    assert split_by_shares(total, scaled) == split_by_shares(total, shares)
+
+
+@given(total=totals, shares=shares_maps)
+def test_a_zero_share_gets_nothing(total: Decimal, shares: dict[int, Decimal]) -> None:
+    parts = split_by_shares(total, shares)
+    assert all(parts[key] == 0 for key, share in shares.items() if share == 0)
+
+
+def test_the_module_is_pure() -> None:
+    """Only the standard library: budgets and any other caller reuse it without models or settings."""
+    import ast
+    import sys
+    from pathlib import Path
+
+    import logis.billing.shares as shares_module
+
+    tree = ast.parse(Path(shares_module.__file__).read_text(encoding="utf-8"))
+    imported = {alias.name for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names}
+    imported |= {node.module or "" for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
+    assert {name.split(".")[0] for name in imported} <= set(sys.stdlib_module_names) | {"__future__"}
