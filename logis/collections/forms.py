@@ -19,7 +19,8 @@ from logis.collections.models import (
     ReminderPolicy,
 )
 from logis.core import errors
-from logis.core.forms import AmountField
+from logis.core.dates import today_in
+from logis.core.forms import AmountField, DateField
 
 
 def add_service_errors(form: forms.Form, exc: errors.ValidationError) -> None:
@@ -111,6 +112,14 @@ class LateFeePolicyForm(forms.Form):
         help_text=_("Days after the due date before a fee applies."),
         error_messages={"invalid": _("Enter a whole number of days.")},
     )
+    applies_from = DateField(
+        label=_("Only on invoices due from"),
+        required=False,
+        help_text=_(
+            "Older balances (an imported opening balance, say) get no fee. Leave empty to charge fees on "
+            "every overdue invoice."
+        ),
+    )
     title_pattern = forms.CharField(
         label=_("Title of the fee invoice"),
         required=False,
@@ -142,6 +151,10 @@ class LateFeePolicyForm(forms.Form):
                 "grace_days": policy.grace_days,
                 "title_pattern": policy.title_pattern,
                 "notify_resident": policy.notify_resident,
+                # Turning fees on for the first time: from today, so that old balances get none.
+                "applies_from": policy.applies_from
+                if policy.enabled or policy.applies_from
+                else today_in(policy.property.timezone),
             },
         )
         if read_only:

@@ -130,6 +130,8 @@ def late_fee_candidates(policy: LateFeePolicy, today: dt.date, limit: int = MAX_
         .filter(due_date__lt=today - dt.timedelta(days=policy.grace_days))
         .exclude(Exists(LateFee.objects.filter(fee_invoice=OuterRef("pk"))))
     )
+    if policy.applies_from is not None:
+        qs = qs.filter(due_date__gte=policy.applies_from)
     if policy.mode == LateFeeMode.INTEREST:
         fee_covering_today = fee_covering_today.filter(Q(period_end__isnull=True) | Q(period_end__gt=today))
         threshold = smallest_billable_balance(policy.yearly_rate or Decimal(0))
@@ -158,6 +160,8 @@ def _apply_fee(policy: LateFeePolicy, invoice_id: int, today: dt.date, now: dt.d
         )
         if original is None or LateFee.objects.filter(fee_invoice=original).exists():
             return None  # paid, voided meanwhile, or itself a fee: never a fee on those
+        if policy.applies_from is not None and original.due_date < policy.applies_from:
+            return None  # due before the day fees start: never a fee
         period = fee_period(policy.mode, original.due_date, policy.grace_days, today)
         if period is None:
             return None

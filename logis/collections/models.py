@@ -127,6 +127,9 @@ class LateFeePolicy(models.Model):
     grace_days = models.PositiveSmallIntegerField(
         _("grace period (days)"), default=0, validators=[MaxValueValidator(MAX_GRACE_DAYS)]
     )
+    # Fees only on invoices due on or after this day (None: every overdue invoice). Set to the day fees are
+    # turned on, it keeps older balances — an imported opening balance, years of history — free of fees.
+    applies_from = models.DateField(_("only on invoices due from"), null=True, blank=True)
     title_pattern = models.CharField(_("title of the fee invoice"), max_length=200, blank=True)
     notify_resident = models.BooleanField(_("send an email notification to the resident"), default=True)
     updated_at = models.DateTimeField(auto_now=True)

@@ -3,6 +3,7 @@ Settings > Payments rights). The jobs that act on them are in ``reminders`` and 
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import string
 from decimal import Decimal, InvalidOperation
@@ -19,6 +20,7 @@ from logis.collections.models import (
     ReminderPolicy,
 )
 from logis.core import audit
+from logis.core.dates import date_range_error
 from logis.core.errors import ValidationError
 from logis.core.money import MAX_AMOUNT, quantize
 from logis.core.permissions import Action, Actor, require, user_or_none
@@ -148,6 +150,7 @@ def update_late_fee_policy(
     grace_days: int | None,
     title_pattern: str = "",
     notify_resident: bool = True,
+    applies_from: dt.date | None = None,
 ) -> LateFeePolicy:
     """Save the property's late-fee policy; the amount or rate its kind needs is required when enabled."""
     require(actor, Action.MANAGE_PAYMENT_SETTINGS, property)
@@ -168,6 +171,8 @@ def update_late_fee_policy(
         errors["yearly_rate"] = _("Enter the yearly interest rate.")
     if grace_days is None or not 0 <= grace_days <= MAX_GRACE_DAYS:
         errors["grace_days"] = _("Enter a number of days between 0 and %(max)d.") % {"max": MAX_GRACE_DAYS}
+    if applies_from is not None and (error := date_range_error(applies_from)):
+        errors["applies_from"] = error
     try:
         title_pattern = check_title_pattern(title_pattern)
     except ValidationError as exc:
@@ -185,6 +190,7 @@ def update_late_fee_policy(
             "grace_days",
             "title_pattern",
             "notify_resident",
+            "applies_from",
         ]
         previous = audit.snapshot(policy, fields)
         policy.enabled = enabled
@@ -194,6 +200,7 @@ def update_late_fee_policy(
         policy.grace_days = grace_days
         policy.title_pattern = title_pattern
         policy.notify_resident = notify_resident
+        policy.applies_from = applies_from
         policy.updated_by = user_or_none(actor)
         policy.save()
         audit.record(

@@ -67,6 +67,7 @@ def policy_settings(request: PropertyRequest) -> HttpResponse:
                             grace_days=fee["grace_days"],
                             title_pattern=fee["title_pattern"],
                             notify_resident=fee["notify_resident"],
+                            applies_from=fee["applies_from"],
                         )
                     except errors.ValidationError as exc:
                         add_service_errors(fee_form, exc)

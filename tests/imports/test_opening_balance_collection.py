@@ -73,3 +73,38 @@ def test_the_resident_pays_an_opening_balance_online(
     assert (payment.amount, payment.method) == (D("432.10"), "card")
     invoice.refresh_from_db()
     assert (invoice.status, invoice.amount_paid) == (InvoiceStatus.PAID, D("432.10"))
+
+
+def test_late_fees_start_on_the_day_set_so_an_old_opening_balance_gets_none(
+    manager: User, prop: Property
+) -> None:
+    from logis.collections.models import LateFee
+    from logis.collections.policies import update_late_fee_policy
+
+    opening = _import_balance(manager, prop, days_ago=40)
+    today = today_in(prop.timezone)
+    newer = Invoice.objects.create(
+        property=prop,
+        unit=opening.unit,
+        number=9001,
+        title="Charges",
+        amount=D("100.00"),
+        due_date=today - dt.timedelta(days=20),
+        status=InvoiceStatus.OPEN,
+        published_at=timezone.now(),
+    )
+    from logis.core.permissions import Role
+    from tests.factories import member
+
+    update_late_fee_policy(
+        actor=member(prop, Role.ADMIN),
+        property=prop,
+        enabled=True,
+        mode="fixed",
+        fixed_amount=D("25.00"),
+        yearly_rate=None,
+        grace_days=0,
+        applies_from=today - dt.timedelta(days=30),
+    )
+    scheduler.run_due_jobs(now=timezone.now(), only=lambda name: name == "collections.late_fees")
+    assert set(LateFee.objects.values_list("original_id", flat=True)) == {newer.pk}
