@@ -426,6 +426,15 @@ def title_for(pattern: str, period: dt.date, language: str) -> str:
 
 def schedule_plan(schedule: RecurringSchedule, period: dt.date) -> tuple[BatchPlan, Decimal]:
     """The batch plan of one month (and the amount asked: per unit, or the month's total)."""
+    from logis.finances.dues import budget_month_rows, budget_of
+
+    budget = budget_of(schedule)
+    if budget is not None:  # dues of an adopted budget: each unit's contributions per fund (decision 0023)
+        rows = [PlanRow(r.unit_id, r.number, r.share, r.amount) for r in budget_month_rows(budget, period)]
+        if not rows:
+            raise ValidationError({"amount": _("This month is not part of the budget's fiscal year.")})
+        total = sum((r.amount for r in rows), Decimal("0.00"))
+        return BatchPlan(rows=rows, total=total), total
     if schedule.amount_mode == ScheduleAmountMode.BUDGET:
         amount = monthly_budget(schedule.amount, period)
         mode = AmountMode.SPLIT
@@ -533,6 +542,20 @@ def _create_scheduled_batch(
         due_date=due,
         now=now,
     )
+    from logis.finances.dues import budget_of, write_budget_month
+
+    budget = budget_of(schedule)
+    if budget is not None:  # one line per fund (decision 0023)
+        return write_budget_month(
+            budget=budget,
+            property=locked,
+            period=period,
+            title=title,
+            due_date=due,
+            description=schedule.description,
+            notify_resident=schedule.notify_resident,
+            actor=SYSTEM,
+        )
     return _write_batch(
         actor=SYSTEM,
         property=locked,

@@ -114,7 +114,8 @@ def instalments(
 ) -> dict[int, list[Decimal]]:
     """Each unit's ``count`` instalments: they add up to the unit's part, the parts to the total."""
     return {
-        unit_id: equal_parts(part, count) for unit_id, part in assessment_parts(total, unit_ids, shares).items()
+        unit_id: equal_parts(part, count)
+        for unit_id, part in assessment_parts(total, unit_ids, shares).items()
     }
 
 

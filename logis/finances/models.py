@@ -143,3 +143,32 @@ class TaxRegistration(models.Model):
 
     def __str__(self) -> str:
         return f"{self.gst_number} {self.qst_number}".strip()
+
+
+# Budgets and special assessments (issue 11, part B) live in their own module.
+from logis.finances.budget_models import (  # noqa: E402
+    MAX_INSTALMENTS,
+    Budget,
+    BudgetAmount,
+    BudgetContribution,
+    BudgetStatus,
+    SpecialAssessment,
+    SpecialAssessmentInstalment,
+    SplitRule,
+)
+
+__all__ = [
+    "MAX_INSTALMENTS",
+    "Budget",
+    "BudgetAmount",
+    "BudgetContribution",
+    "BudgetStatus",
+    "CategoryCode",
+    "ChargeCategory",
+    "Fund",
+    "FundKind",
+    "SpecialAssessment",
+    "SpecialAssessmentInstalment",
+    "SplitRule",
+    "TaxRegistration",
+]

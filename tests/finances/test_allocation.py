@@ -24,7 +24,9 @@ share_values = st.decimals(min_value=0, max_value=100, places=4, allow_nan=False
 shares_maps = st.dictionaries(
     st.integers(min_value=1, max_value=10**6), share_values, min_size=1, max_size=40
 ).filter(lambda d: sum(d.values()) > 0)
-budgets = st.dictionaries(st.sampled_from(["operating", "contingency", "self_insurance", "custom"]), amounts, min_size=1)
+budgets = st.dictionaries(
+    st.sampled_from(["operating", "contingency", "self_insurance", "custom"]), amounts, min_size=1
+)
 
 
 @given(budget=budgets, shares=shares_maps)
