@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from decimal import Decimal
 from typing import Any
 
 from django import forms
@@ -112,7 +113,7 @@ class AssessmentForm(ServiceErrors, StyledForm):
     first_due_date = DateField(
         label=_("First due date"), help_text=_("The next instalments are due monthly.")
     )
-    category = forms.TypedChoiceField(label=_("Category"), coerce=int)
+    category = forms.TypedChoiceField(label=_("Category of the invoices"), coerce=int)
     publish = forms.ChoiceField(
         label=_("The invoices"),
         choices=[
@@ -147,6 +148,12 @@ class AssessmentForm(ServiceErrors, StyledForm):
             self.fields["publish"].choices = self.fields["publish"].choices[:1]  # type: ignore[attr-defined]
         if data is None and not self.initial.get("token"):
             self.initial["token"] = uuid.uuid4()
+
+    def clean_total(self) -> Decimal | None:
+        total: Decimal | None = self.cleaned_data.get("total")
+        if total is not None and total <= 0:
+            raise forms.ValidationError(_("The amount must be greater than $0."), code="min")
+        return total
 
     def clean_first_due_date(self) -> dt.date | None:
         due: dt.date | None = self.cleaned_data.get("first_due_date")
