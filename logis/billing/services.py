@@ -664,6 +664,32 @@ def _clean_schedule(property: Property, data: ScheduleInput) -> list[Unit]:
     return units
 
 
+def _check_budget_schedule(schedule: RecurringSchedule, data: ScheduleInput) -> None:
+    """The dues of an adopted budget bill its fixed contributions: their amount, units and months stay."""
+    from logis.finances.dues import budget_of
+
+    budget = budget_of(schedule)
+    if budget is None:
+        return
+    if (
+        data.amount_mode != schedule.amount_mode
+        or data.amount != schedule.amount
+        or data.unit_scope != schedule.unit_scope
+        or set(data.unit_ids) != {u.pk for u in schedule.units.all()}
+        or (data.start_month and month_start(data.start_month)) != schedule.start_month
+        or (data.end_month and month_start(data.end_month)) != schedule.end_month
+    ):
+        raise ValidationError(
+            {
+                "amount": _(
+                    "These dues bill the contributions of budget %(year)s: their amount, units and months "
+                    "cannot change here."
+                )
+                % {"year": budget.label}
+            }
+        )
+
+
 def save_schedule(
     *, actor: User, property: Property, data: ScheduleInput, schedule_id: int | None = None
 ) -> RecurringSchedule:
@@ -685,6 +711,7 @@ def save_schedule(
                 raise NotFound(_("This schedule does not exist."))
             schedule = found
             before = audit.snapshot(schedule, SCHEDULE_FIELDS)
+            _check_budget_schedule(schedule, data)
         _clean_schedule(locked, data)
         assert data.start_month is not None and data.amount is not None
         schedule.title_pattern = data.title_pattern.strip()

@@ -46,7 +46,7 @@ class BudgetForm(ServiceErrors, StyledForm):
             self.fields["fiscal_year"].widget.attrs["class"] = "form-select"
         self.funds = funds
         for fund in funds:
-            field = AmountField(label=str(fund.name), required=False)
+            field = AmountField(label=str(fund.display_name), required=False)
             field.widget.attrs["class"] = "form-control text-end"
             self.fields[f"fund_{fund.pk}"] = field
 

@@ -196,3 +196,35 @@ def test_the_scheduler_bills_each_month_with_one_line_per_fund_and_a_year_adds_u
     for row, contribution in zip(table.rows, table.contributions, strict=True):
         billed = sum(inv.amount for inv in invoices if inv.unit_id == row.unit_id)
         assert billed + contribution.month_total(0) == row.yearly_total
+
+
+def test_the_dues_of_a_budget_keep_their_amount_units_and_months_on_the_schedule_page(
+    prop: Property, manager: User, units: list[Unit], fund_by_kind: dict[str, Fund]
+) -> None:
+    budget = draft(prop, manager, fund_by_kind)
+    budget = budgets.adopt_budget(actor=manager, property=prop, budget_id=budget.pk, options=OPTIONS, now=NOW)
+    schedule = budget.schedule
+    assert schedule is not None
+    same = billing.ScheduleInput(
+        title_pattern="Cotisations — {mois}",
+        amount_mode=schedule.amount_mode,
+        amount=schedule.amount,
+        day_of_month=15,
+        start_month=schedule.start_month,
+        end_month=schedule.end_month,
+        lead_days=5,
+        unit_scope=schedule.unit_scope,
+        unit_ids=[u.pk for u in units],
+        auto_publish=False,
+        notify_resident=False,
+    )
+    changed = billing.save_schedule(actor=manager, property=prop, data=same, schedule_id=schedule.pk)
+    assert (changed.day_of_month, changed.lead_days) == (15, 5)
+    with pytest.raises(ValidationError) as exc:
+        billing.save_schedule(
+            actor=manager,
+            property=prop,
+            data=billing.ScheduleInput(**{**same.__dict__, "amount": Decimal("1.00")}),
+            schedule_id=schedule.pk,
+        )
+    assert "2027" in str(exc.value.errors["amount"][0])
