@@ -24,8 +24,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from logis.api.services import create_api_token
+from logis.billing.batches import create_batch
 from logis.billing.models import RecurringSchedule, ScheduleAmountMode, UnitScope
-from logis.billing.services import create_batch
 from logis.core.dates import today_in
 from logis.core.permissions import Role
 from logis.finances.assessments import create_special_assessment

@@ -8,7 +8,7 @@ class BillingConfig(AppConfig):
     verbose_name = _("Batch billing and recurring dues")
 
     def ready(self) -> None:
-        from logis.billing.services import run_recurring_dues
+        from logis.billing.recurring import run_recurring_dues
         from logis.core import scheduler
 
         scheduler.register("billing.recurring_dues", run_recurring_dues)

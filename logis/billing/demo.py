@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from logis.billing.models import RecurringSchedule, ScheduleAmountMode, UnitScope
-from logis.billing.services import add_months
+from logis.billing.periods import first_of_month_after
 from logis.core.dates import today_in
 from logis.properties.models import Property
 
@@ -25,7 +25,7 @@ def ensure_demo_schedule(property: Property) -> RecurringSchedule:
         amount=Decimal("120000.00"),
         day_of_month=1,
         lead_days=15,
-        start_month=add_months(today_in(property.timezone), 1),
+        start_month=first_of_month_after(today_in(property.timezone), 1),
         unit_scope=UnitScope.ALL,
         auto_publish=False,
         notify_resident=True,

@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from logis.billing.models import AmountMode, ScheduleAmountMode, UnitScope
-from logis.billing.services import MAX_LEAD_DAYS, ScheduleInput
+from logis.billing.recurring import MAX_LEAD_DAYS, ScheduleInput
 from logis.core.dates import EARLIEST_DATE, latest_date
 from logis.core.forms import AmountField, DateField, StyledForm
 from logis.invoicing.services import DESCRIPTION_MAX

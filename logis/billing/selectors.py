@@ -20,14 +20,8 @@ from logis.billing.models import (
     ScheduleRun,
     UnitScope,
 )
-from logis.billing.services import (
-    add_months,
-    due_date_for,
-    month_start,
-    monthly_budget,
-    run_date_for,
-    title_for,
-)
+from logis.billing.periods import due_date_for, first_of_month_after, month_start, run_date_for, title_for
+from logis.billing.shares import monthly_budget
 from logis.core.dates import latest_date
 from logis.invoicing.models import Invoice, InvoiceStatus
 from logis.properties.models import Occupancy, Property, Unit
@@ -190,9 +184,10 @@ def schedule_overviews(
         return []
     all_units = Unit.objects.filter(property=property).count()
     first = month_start(today)
+    since = first_of_month_after(first, -1)
     runs = {
         (r.schedule_id, r.period): r
-        for r in ScheduleRun.objects.filter(schedule__in=schedules, period__gte=add_months(first, -1)).only(
+        for r in ScheduleRun.objects.filter(schedule__in=schedules, period__gte=since).only(
             "schedule_id", "period", "status", "detail", "batch_id"
         )
     }
@@ -230,7 +225,7 @@ def schedule_overviews(
                         total=_month_total(schedule, period, units),
                     )
                 )
-            period = add_months(period, 1)
+            period = first_of_month_after(period, 1)
         result.append(ScheduleOverview(schedule=schedule, unit_count=units, upcoming=upcoming))
     return result
 

@@ -14,7 +14,7 @@ from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from logis.billing import selectors, services
+from logis.billing import batches, periods, recurring, selectors
 from logis.billing.forms import BatchForm, ScheduleForm, VoidBatchForm
 from logis.billing.models import RecurringSchedule, UnitScope
 from logis.core.dates import today_in
@@ -96,9 +96,9 @@ def batch_create(request: PropertyRequest) -> HttpResponse:
             "amount": data["amount"],
         }
         try:
-            plan = services.plan_batch(property=prop, **kwargs)
+            plan = batches.plan_batch(property=prop, **kwargs)
             if request.POST.get("action") == "create":
-                batch = services.create_batch(
+                batch = batches.create_batch(
                     actor=request.user,  # type: ignore[arg-type]
                     property=prop,
                     title=data["title"],
@@ -169,7 +169,7 @@ def batch_publish(request: PropertyRequest, batch_id: int) -> HttpResponse:
     url = reverse("billing:batch_detail", args=[request.property.pk, detail.batch.pk])
     if request.method == "POST":
         try:
-            results = services.publish_batch(
+            results = batches.publish_batch(
                 actor=request.user,  # type: ignore[arg-type]
                 property=request.property,
                 batch_id=detail.batch.pk,
@@ -226,7 +226,7 @@ def batch_void(request: PropertyRequest, batch_id: int) -> HttpResponse:
     form = VoidBatchForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         try:
-            count = services.void_batch_drafts(
+            count = batches.void_batch_drafts(
                 actor=request.user,  # type: ignore[arg-type]
                 property=request.property,
                 batch_id=detail.batch.pk,
@@ -308,7 +308,7 @@ def schedule_edit(request: PropertyRequest, schedule_id: int | None = None) -> H
     unit_ids = {u.id for u in units}
     if request.method == "GET":
         if schedule is None:
-            next_month = services.add_months(_today(request), 1)
+            next_month = periods.first_of_month_after(_today(request), 1)
             initial: dict[str, Any] = {
                 "title_pattern": _("Monthly dues — {mois}"),
                 "start_month": next_month,
@@ -332,7 +332,7 @@ def schedule_edit(request: PropertyRequest, schedule_id: int | None = None) -> H
     form = ScheduleForm(request.POST, unit_ids=unit_ids)
     if form.is_valid():
         try:
-            services.save_schedule(
+            recurring.save_schedule(
                 actor=request.user,  # type: ignore[arg-type]
                 property=prop,
                 data=form.to_input(),
@@ -352,7 +352,7 @@ def schedule_edit(request: PropertyRequest, schedule_id: int | None = None) -> H
 @property_view(Action.CREATE_INVOICE)
 def schedule_pause(request: PropertyRequest, schedule_id: int) -> HttpResponse:
     paused = request.POST.get("paused") == "1"
-    services.set_schedule_paused(
+    recurring.set_schedule_paused(
         actor=request.user,  # type: ignore[arg-type]
         property=request.property,
         schedule_id=schedule_id,
@@ -374,7 +374,7 @@ def schedule_skip(request: PropertyRequest, schedule_id: int) -> HttpResponse:
         messages.error(request, _("Choose a month to skip."))
         return HttpResponseRedirect(url)
     try:
-        services.skip_schedule_period(
+        recurring.skip_schedule_period(
             actor=request.user,  # type: ignore[arg-type]
             property=request.property,
             schedule_id=schedule_id,
@@ -386,7 +386,7 @@ def schedule_skip(request: PropertyRequest, schedule_id: int) -> HttpResponse:
         messages.success(
             request,
             _("%(month)s will be skipped: no invoice will be created for it.")
-            % {"month": services.month_label(period, get_language() or "fr")},
+            % {"month": periods.month_label(period, get_language() or "fr")},
         )
     return HttpResponseRedirect(url)
 
@@ -401,14 +401,14 @@ def schedule_restore(request: PropertyRequest, schedule_id: int) -> HttpResponse
         raise Http404
     data = request.POST if request.method == "POST" else request.GET
     try:
-        period = services.month_start(dt.date.fromisoformat(data.get("period", "")))
+        period = periods.month_start(dt.date.fromisoformat(data.get("period", "")))
     except ValueError:
         messages.error(request, _("Choose a month to restore."))
         return HttpResponseRedirect(url)
-    label = services.month_label(period, get_language() or "fr")
+    label = periods.month_label(period, get_language() or "fr")
     if request.method == "POST":
         try:
-            services.restore_schedule_period(
+            recurring.restore_schedule_period(
                 actor=request.user,  # type: ignore[arg-type]
                 property=request.property,
                 schedule_id=schedule.pk,
@@ -429,9 +429,9 @@ def schedule_restore(request: PropertyRequest, schedule_id: int) -> HttpResponse
         {
             "schedule": schedule,
             "period": period,
-            "title": services.title_for(schedule.title_pattern, period, request.property.language),
-            "run_date": services.run_date_for(schedule, period),
-            "due_date": services.due_date_for(period, schedule.day_of_month),
+            "title": periods.title_for(schedule.title_pattern, period, request.property.language),
+            "run_date": periods.run_date_for(schedule, period),
+            "due_date": periods.due_date_for(period, schedule.day_of_month),
             "today": today,
         },
     )

@@ -8,7 +8,8 @@ class CollectionsConfig(AppConfig):
     verbose_name = _("Reminders and late fees")
 
     def ready(self) -> None:
-        from logis.collections.services import apply_late_fees, send_due_reminders
+        from logis.collections.late_fees import apply_late_fees
+        from logis.collections.reminders import send_due_reminders
         from logis.core import scheduler
 
         scheduler.register("collections.reminders", send_due_reminders)

@@ -10,7 +10,8 @@ from django import forms
 from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
-from logis.collections import services
+from logis.collections import policies
+from logis.collections.arithmetic import rate_text
 from logis.collections.models import (
     MAX_GRACE_DAYS,
     LateFeeMode,
@@ -71,7 +72,7 @@ class ReminderPolicyForm(forms.Form):
 
     def _clean_offsets(self, name: str) -> list[int]:
         try:
-            return services.parse_offsets(self.cleaned_data.get(name) or "", name)
+            return policies.parse_offsets(self.cleaned_data.get(name) or "", name)
         except errors.ValidationError as exc:
             raise forms.ValidationError([str(m) for m in exc.errors[name]]) from exc
 
@@ -113,7 +114,7 @@ class LateFeePolicyForm(forms.Form):
     title_pattern = forms.CharField(
         label=_("Title of the fee invoice"),
         required=False,
-        max_length=services.TITLE_MAX,
+        max_length=policies.TITLE_MAX,
         help_text=_(
             "Optional. {number} and {title} are replaced by the number and title of the overdue invoice."
         ),
@@ -137,9 +138,7 @@ class LateFeePolicyForm(forms.Form):
                 "enabled": policy.enabled,
                 "mode": policy.mode,
                 "fixed_amount": policy.fixed_amount,
-                "yearly_rate": services.rate_text(policy.yearly_rate, _language())
-                if policy.yearly_rate
-                else "",
+                "yearly_rate": rate_text(policy.yearly_rate, _language()) if policy.yearly_rate else "",
                 "grace_days": policy.grace_days,
                 "title_pattern": policy.title_pattern,
                 "notify_resident": policy.notify_resident,
@@ -155,13 +154,13 @@ class LateFeePolicyForm(forms.Form):
         if not text:
             return None
         try:
-            return services.parse_rate(text)
+            return policies.parse_rate(text)
         except errors.ValidationError as exc:
             raise forms.ValidationError([str(m) for m in exc.errors["yearly_rate"]]) from exc
 
     def clean_title_pattern(self) -> str:
         try:
-            return services.check_title_pattern(self.cleaned_data.get("title_pattern") or "")
+            return policies.check_title_pattern(self.cleaned_data.get("title_pattern") or "")
         except errors.ValidationError as exc:
             raise forms.ValidationError([str(m) for m in exc.errors["title_pattern"]]) from exc
 

@@ -13,6 +13,10 @@ from django.utils.translation import gettext_lazy as _
 MAX_OFFSETS = 5  # at most this many reminders before, and as many after, the due date
 MAX_OFFSET_DAYS = 60
 MAX_GRACE_DAYS = 90
+# Invoices handled per job run (reminders, late fees), all properties together: a backlog (late fees just
+# enabled on a property with thousands of overdue invoices) is worked off over several runs, a minute apart,
+# instead of one run holding the scheduler for many minutes. What is left stays due in SQL.
+MAX_PER_RUN = 500
 
 
 class ReminderPolicy(models.Model):

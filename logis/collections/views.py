@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
-from logis.collections import selectors, services
+from logis.collections import policies, reminders, selectors
 from logis.collections.forms import (
     LateFeePolicyForm,
     ReminderConfirmForm,
@@ -46,7 +46,7 @@ def policy_settings(request: PropertyRequest) -> HttpResponse:
             try:
                 with transaction.atomic():
                     try:
-                        services.update_reminder_policy(
+                        policies.update_reminder_policy(
                             actor=request.user,  # type: ignore[arg-type]
                             property=prop,
                             enabled=reminder_form.cleaned_data["enabled"],
@@ -57,7 +57,7 @@ def policy_settings(request: PropertyRequest) -> HttpResponse:
                         add_service_errors(reminder_form, exc)
                     fee = fee_form.cleaned_data
                     try:
-                        services.update_late_fee_policy(
+                        policies.update_late_fee_policy(
                             actor=request.user,  # type: ignore[arg-type]
                             property=prop,
                             enabled=fee["enabled"],
@@ -109,7 +109,7 @@ def send_reminder(request: PropertyRequest, invoice_id: int) -> HttpResponse:
     form = ReminderConfirmForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         try:
-            reminder = services.send_manual_reminder(
+            reminder = reminders.send_manual_reminder(
                 actor=request.user,  # type: ignore[arg-type]
                 invoice_id=invoice.pk,
                 property=prop,
@@ -121,7 +121,7 @@ def send_reminder(request: PropertyRequest, invoice_id: int) -> HttpResponse:
             assert reminder.email is not None
             messages.success(request, _("Reminder queued to %(email)s.") % {"email": reminder.email.to_email})
         return _redirect(detail_url, htmx)
-    blocker = services.reminder_blocker(invoice)
+    blocker = reminders.reminder_blocker(invoice)
     resident = primary_resident(invoice) if blocker is None else None
     template = "collections/_remind_dialog.html" if htmx else "collections/remind.html"
     return render(

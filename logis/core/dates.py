@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import calendar
 import datetime as dt
 from zoneinfo import ZoneInfo
 
@@ -65,6 +66,14 @@ def add_years(day: dt.date, years: int) -> dt.date:
         return day.replace(year=day.year + years)
     except ValueError:
         return day.replace(year=day.year + years, day=28)
+
+
+def add_months(value: dt.date, months: int) -> dt.date:
+    """``value`` plus ``months`` calendar months, the day clamped to the month's last day (31 January 2028
+    + 1 = 29 February 2028; 31 March - 1 = 28 or 29 February)."""
+    index = value.month - 1 + months
+    year, month = value.year + index // 12, index % 12 + 1
+    return dt.date(year, month, min(value.day, calendar.monthrange(year, month)[1]))
 
 
 def latest_date(today: dt.date | None = None) -> dt.date:

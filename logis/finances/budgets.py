@@ -396,7 +396,8 @@ class DuesOptions:
 
 
 def _clean_options(options: DuesOptions) -> DuesOptions:
-    from logis.billing.services import TITLE_MAX, title_for
+    from logis.billing.periods import title_for
+    from logis.invoicing.services import TITLE_MAX
 
     errors: dict[str, str] = {}
     pattern = (options.title_pattern or "").strip()
@@ -452,7 +453,7 @@ def adopt_budget(
         check_billable(table)
         months = table.months
         today = today_in(locked.timezone, now=now)
-        from logis.billing.services import due_date_for
+        from logis.billing.periods import due_date_for
 
         if due_date_for(months[-1], options.day_of_month or 1) < today:
             raise InvalidTransition(_("This fiscal year is over: its dues can no longer be created."))

@@ -1,6 +1,6 @@
 """Invoices with one line per fund: the monthly dues of an adopted budget and special-assessment instalments.
 
-``write_lines_batch`` writes a billing ``Batch`` exactly as ``billing.services._write_batch`` does (drafts
+``write_lines_batch`` writes a billing ``Batch`` exactly as ``billing.batches._write_batch`` does (drafts
 in bulk, the batch links, one ``invoice.created`` audit event per invoice and a ``batch.created`` event)
 but each invoice gets its own lines, each with its category (hence its fund). The recurring dues job
 calls ``budget_month_plan`` / ``write_budget_month`` for a schedule created from a budget

@@ -10,7 +10,7 @@ from decimal import Decimal
 import pytest
 
 from logis.accounts.models import User
-from logis.billing import services
+from logis.billing import batches
 from logis.billing.models import AmountMode, Batch, BatchInvoice, UnitScope
 from logis.core.errors import InvalidTransition, PermissionDenied, ValidationError
 from logis.core.models import AuditEvent
@@ -33,7 +33,7 @@ def _create(actor: User, prop: Property, today: dt.date, **kwargs: object) -> Ba
         "due_date": today + dt.timedelta(days=20),
     }
     values.update(kwargs)
-    return services.create_batch(actor=actor, property=prop, **values)  # type: ignore[arg-type]
+    return batches.create_batch(actor=actor, property=prop, **values)  # type: ignore[arg-type]
 
 
 def _amounts(batch: Batch) -> dict[str, Decimal]:
@@ -173,9 +173,9 @@ def test_board_members_cannot_create_publish_or_void_batches(
         _create(board, prop, today)
     batch = _create(manager, prop, today)
     with pytest.raises(PermissionDenied):
-        services.publish_batch(actor=board, property=prop, batch_id=batch.pk)
+        batches.publish_batch(actor=board, property=prop, batch_id=batch.pk)
     with pytest.raises(PermissionDenied):
-        services.void_batch_drafts(actor=board, property=prop, batch_id=batch.pk, reason="x")
+        batches.void_batch_drafts(actor=board, property=prop, batch_id=batch.pk, reason="x")
 
 
 def test_the_same_form_posted_twice_creates_one_batch(
@@ -205,7 +205,7 @@ def test_publish_all_numbers_in_unit_order_and_queues_one_email_per_reachable_re
     manager: User, prop: Property, units: list[Unit], today: dt.date
 ) -> None:
     batch = _create(manager, prop, today, notify_resident=True)
-    results = services.publish_batch(actor=manager, property=prop, batch_id=batch.pk)
+    results = batches.publish_batch(actor=manager, property=prop, batch_id=batch.pk)
     assert len(results) == 4
     numbered = list(
         Invoice.objects.filter(batch_item__batch=batch)
@@ -217,7 +217,7 @@ def test_publish_all_numbers_in_unit_order_and_queues_one_email_per_reachable_re
     assert EmailMessage.objects.count() == 3
     assert [r.invoice.unit.number for r in results if r.email_blocker] == ["112"]
     with pytest.raises(InvalidTransition):
-        services.publish_batch(actor=manager, property=prop, batch_id=batch.pk)
+        batches.publish_batch(actor=manager, property=prop, batch_id=batch.pk)
 
 
 def test_void_all_drafts_needs_a_reason_and_leaves_published_invoices(
@@ -230,11 +230,9 @@ def test_void_all_drafts_needs_a_reason_and_leaves_published_invoices(
 
     publish_invoice(actor=manager, invoice_id=first.pk)
     with pytest.raises(ValidationError):
-        services.void_batch_drafts(actor=manager, property=prop, batch_id=batch.pk, reason="  ")
+        batches.void_batch_drafts(actor=manager, property=prop, batch_id=batch.pk, reason="  ")
     assert (
-        services.void_batch_drafts(
-            actor=manager, property=prop, batch_id=batch.pk, reason="Erreur de montant"
-        )
+        batches.void_batch_drafts(actor=manager, property=prop, batch_id=batch.pk, reason="Erreur de montant")
         == 3
     )
     statuses = dict(Invoice.objects.filter(batch_item__batch=batch).values_list("id", "status"))
@@ -244,7 +242,7 @@ def test_void_all_drafts_needs_a_reason_and_leaves_published_invoices(
         "Erreur de montant"
     }
     with pytest.raises(InvalidTransition):
-        services.void_batch_drafts(actor=manager, property=prop, batch_id=batch.pk, reason="again")
+        batches.void_batch_drafts(actor=manager, property=prop, batch_id=batch.pk, reason="again")
 
 
 def test_a_batch_of_another_property_does_not_exist(
@@ -256,4 +254,4 @@ def test_a_batch_of_another_property_does_not_exist(
     from logis.core.errors import NotFound
 
     with pytest.raises(NotFound):
-        services.publish_batch(actor=other_manager, property=other, batch_id=batch.pk)
+        batches.publish_batch(actor=other_manager, property=other, batch_id=batch.pk)

@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.db import connection, connections
 
-from logis.billing import services
+from logis.billing import recurring
 from logis.billing.models import (
     Batch,
     RecurringSchedule,
@@ -70,7 +70,7 @@ def test_concurrent_runs_create_each_month_once(workers: int, round_: int) -> No
     @_in_thread
     def run() -> int:
         start.wait()
-        return services.run_recurring_dues(now=now)
+        return recurring.run_recurring_dues(now=now)
 
     with ThreadPoolExecutor(max_workers=workers) as pool:
         created = [f.result() for f in [pool.submit(run) for _ in range(workers)]]

@@ -13,7 +13,7 @@ from django.test import Client
 from django.urls import reverse
 
 from logis.accounts.models import User
-from logis.billing import services
+from logis.billing import batches, periods
 from logis.billing.models import AmountMode, Batch, RecurringSchedule, RunStatus, ScheduleRun, UnitScope
 from logis.core.permissions import Role
 from logis.invoicing.models import Invoice, InvoiceStatus
@@ -146,7 +146,7 @@ def test_the_form_lists_units_as_checkboxes(
 
 
 def _batch(manager: User, prop: Property, today: dt.date, notify: bool = True) -> Batch:
-    return services.create_batch(
+    return batches.create_batch(
         actor=manager,
         property=prop,
         unit_scope=UnitScope.ALL,
@@ -295,7 +295,7 @@ def _schedule_form(**changes: object) -> dict[str, object]:
 def test_add_recurring_dues_then_see_upcoming_months_skip_one_and_pause(
     manager: User, manager_client: Client, prop: Property, units: list[Unit], today: dt.date
 ) -> None:
-    start = services.add_months(today, 1)
+    start = periods.first_of_month_after(today, 1)
     response = manager_client.post(
         reverse("billing:schedule_create", args=[prop.pk]),
         _schedule_form(start_month=start.strftime("%Y-%m")),
@@ -304,7 +304,7 @@ def test_add_recurring_dues_then_see_upcoming_months_skip_one_and_pause(
     schedule = RecurringSchedule.objects.get()
     assert schedule.start_month == start and schedule.auto_publish and schedule.amount == Decimal("120000.00")
     page = manager_client.get(reverse("billing:schedules", args=[prop.pk])).content.decode()
-    label = services.month_label(start, "fr")
+    label = periods.month_label(start, "fr")
     assert f"Cotisations mensuelles — {label}" in page
     assert "10\u00a0000,00\u00a0$" in page  # a month of the annual budget
     manager_client.post(

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from logis.accounts.models import User
-from logis.billing import services
+from logis.billing import periods, recurring
 from logis.billing.models import (
     Batch,
     RecurringSchedule,
@@ -64,8 +64,8 @@ def test_creates_the_month_lead_days_before_it_is_due_at_local_midnight(
 ) -> None:
     schedule = schedule_for(prop)
     # Due 2027-01-01, created from 2026-12-22 (Toronto), not a minute before.
-    assert services.run_recurring_dues(now=local(2026, 12, 21, 23, 59)) == 0
-    assert services.run_recurring_dues(now=local(2026, 12, 22, 0, 0)) == 4
+    assert recurring.run_recurring_dues(now=local(2026, 12, 21, 23, 59)) == 0
+    assert recurring.run_recurring_dues(now=local(2026, 12, 22, 0, 0)) == 4
     invoices = invoices_of(schedule)
     assert [i.title for i in invoices] == ["Cotisations mensuelles — janvier 2027"] * 4
     assert {i.due_date for i in invoices} == {dt.date(2027, 1, 1)}
@@ -77,10 +77,10 @@ def test_creates_the_month_lead_days_before_it_is_due_at_local_midnight(
 def test_running_twice_or_after_a_restart_creates_the_month_once(prop: Property, units: list[Unit]) -> None:
     schedule = schedule_for(prop)
     now = local(2026, 12, 25, 9, 0)
-    assert services.run_recurring_dues(now=now) == 4
-    assert services.run_recurring_dues(now=now) == 0
-    assert services.run_recurring_dues(now=now + dt.timedelta(days=3)) == 0
-    assert services.run_schedule_period(schedule_id=schedule.pk, period=dt.date(2027, 1, 1), now=now) == 0
+    assert recurring.run_recurring_dues(now=now) == 4
+    assert recurring.run_recurring_dues(now=now) == 0
+    assert recurring.run_recurring_dues(now=now + dt.timedelta(days=3)) == 0
+    assert recurring.run_schedule_period(schedule_id=schedule.pk, period=dt.date(2027, 1, 1), now=now) == 0
     assert len(invoices_of(schedule)) == 4
     assert ScheduleRun.objects.filter(schedule=schedule).count() == 1
     assert Batch.objects.count() == 1
@@ -112,18 +112,18 @@ def test_day_31_falls_on_the_last_day_of_shorter_months(
 ) -> None:
     schedule = schedule_for(prop, day_of_month=31, start_month=dt.date(2027, 1, 1), lead_days=0)
     assert (
-        services.run_recurring_dues(now=local(due.year, due.month, due.day, 0, 0) - dt.timedelta(minutes=1))
+        recurring.run_recurring_dues(now=local(due.year, due.month, due.day, 0, 0) - dt.timedelta(minutes=1))
         == 0
     )
-    assert services.run_recurring_dues(now=local(due.year, due.month, due.day, 0, 0)) == 4
+    assert recurring.run_recurring_dues(now=local(due.year, due.month, due.day, 0, 0)) == 4
     assert {i.due_date for i in invoices_of(schedule)} == {due}
     assert ScheduleRun.objects.get(schedule=schedule).period == period
 
 
 def test_day_29_in_february_of_a_leap_and_a_non_leap_year(prop: Property, units: list[Unit]) -> None:
     schedule = schedule_for(prop, day_of_month=29, lead_days=5)
-    assert services.run_recurring_dues(now=local(2027, 2, 23, 0, 0)) == 4  # due 2027-02-28, from the 23rd
-    assert services.run_recurring_dues(now=local(2028, 2, 24, 0, 0)) == 4  # due 2028-02-29, from the 24th
+    assert recurring.run_recurring_dues(now=local(2027, 2, 23, 0, 0)) == 4  # due 2027-02-28, from the 23rd
+    assert recurring.run_recurring_dues(now=local(2028, 2, 24, 0, 0)) == 4  # due 2028-02-29, from the 24th
     assert [i.due_date for i in invoices_of(schedule)][::4] == [dt.date(2027, 2, 28), dt.date(2028, 2, 29)]
 
 
@@ -159,27 +159,27 @@ def test_daylight_saving_changes_in_toronto(
     prop: Property, units: list[Unit], due: dt.date, before: dt.datetime, at: dt.datetime
 ) -> None:
     schedule_for(prop, day_of_month=due.day, lead_days=10)
-    assert services.run_recurring_dues(now=before) == 0
-    assert services.run_recurring_dues(now=at) == 4
-    assert services.run_recurring_dues(now=at + dt.timedelta(hours=1)) == 0
+    assert recurring.run_recurring_dues(now=before) == 0
+    assert recurring.run_recurring_dues(now=at) == 4
+    assert recurring.run_recurring_dues(now=at + dt.timedelta(hours=1)) == 0
 
 
 def test_a_month_whose_due_date_has_passed_is_not_created(prop: Property, units: list[Unit]) -> None:
     schedule = schedule_for(prop, day_of_month=15, lead_days=3)
     # The worker was down from before 2027-01-12 until after the 15th: January is missed, and February
     # is not created early.
-    assert services.run_recurring_dues(now=local(2027, 1, 16, 9, 0)) == 0
+    assert recurring.run_recurring_dues(now=local(2027, 1, 16, 9, 0)) == 0
     assert (
-        services.run_recurring_dues(now=local(2027, 1, 15, 23, 59)) == 4
+        recurring.run_recurring_dues(now=local(2027, 1, 15, 23, 59)) == 4
     )  # the due date itself still counts
-    assert services.run_recurring_dues(now=local(2027, 2, 12, 0, 0)) == 4
+    assert recurring.run_recurring_dues(now=local(2027, 2, 12, 0, 0)) == 4
     assert len(invoices_of(schedule)) == 8
 
 
 def test_start_and_end_months_bound_the_schedule(prop: Property, units: list[Unit]) -> None:
     schedule = schedule_for(prop, start_month=dt.date(2027, 3, 1), end_month=dt.date(2027, 4, 1), lead_days=0)
     for month in range(1, 7):
-        services.run_recurring_dues(now=local(2027, month, 1, 8, 0))
+        recurring.run_recurring_dues(now=local(2027, month, 1, 8, 0))
     assert sorted({i.due_date for i in invoices_of(schedule)}) == [dt.date(2027, 3, 1), dt.date(2027, 4, 1)]
 
 
@@ -187,24 +187,24 @@ def test_paused_schedules_create_nothing_until_resumed(
     manager: User, prop: Property, units: list[Unit]
 ) -> None:
     schedule = schedule_for(prop)
-    services.set_schedule_paused(actor=manager, property=prop, schedule_id=schedule.pk, paused=True)
-    assert services.run_recurring_dues(now=local(2026, 12, 25, 9, 0)) == 0
-    services.set_schedule_paused(actor=manager, property=prop, schedule_id=schedule.pk, paused=False)
-    assert services.run_recurring_dues(now=local(2026, 12, 25, 9, 0)) == 4
+    recurring.set_schedule_paused(actor=manager, property=prop, schedule_id=schedule.pk, paused=True)
+    assert recurring.run_recurring_dues(now=local(2026, 12, 25, 9, 0)) == 0
+    recurring.set_schedule_paused(actor=manager, property=prop, schedule_id=schedule.pk, paused=False)
+    assert recurring.run_recurring_dues(now=local(2026, 12, 25, 9, 0)) == 4
 
 
 def test_a_skipped_month_is_not_created_and_the_next_one_is(
     manager: User, prop: Property, units: list[Unit]
 ) -> None:
     schedule = schedule_for(prop)
-    services.skip_schedule_period(
+    recurring.skip_schedule_period(
         actor=manager, property=prop, schedule_id=schedule.pk, period=dt.date(2027, 1, 1)
     )
-    assert services.run_recurring_dues(now=local(2026, 12, 25, 9, 0)) == 0
-    assert services.run_recurring_dues(now=local(2027, 1, 25, 9, 0)) == 4
+    assert recurring.run_recurring_dues(now=local(2026, 12, 25, 9, 0)) == 0
+    assert recurring.run_recurring_dues(now=local(2027, 1, 25, 9, 0)) == 4
     assert {i.due_date for i in invoices_of(schedule)} == {dt.date(2027, 2, 1)}
     with pytest.raises(InvalidTransition):
-        services.skip_schedule_period(
+        recurring.skip_schedule_period(
             actor=manager, property=prop, schedule_id=schedule.pk, period=dt.date(2027, 2, 1)
         )
     assert AuditEvent.objects.filter(verb="schedule.period_skipped", actor=manager).count() == 1
@@ -214,7 +214,7 @@ def test_auto_publish_numbers_the_invoices_and_queues_emails_as_logis(
     prop: Property, units: list[Unit]
 ) -> None:
     schedule = schedule_for(prop, auto_publish=True, notify_resident=True)
-    assert services.run_recurring_dues(now=local(2026, 12, 25, 9, 0)) == 4
+    assert recurring.run_recurring_dues(now=local(2026, 12, 25, 9, 0)) == 4
     invoices = invoices_of(schedule)
     assert {i.status for i in invoices} == {InvoiceStatus.OPEN}
     assert sorted(i.number for i in invoices if i.number) == [1, 2, 3, 4]
@@ -229,7 +229,7 @@ def test_annual_budget_is_split_by_month_then_by_share(prop: Property, units: li
         prop, amount_mode=ScheduleAmountMode.BUDGET, amount=Decimal("12000.05"), lead_days=0
     )
     for month in range(1, 13):
-        services.run_recurring_dues(now=local(2027, month, 1, 8, 0))
+        recurring.run_recurring_dues(now=local(2027, month, 1, 8, 0))
     invoices = invoices_of(schedule)
     assert len(invoices) == 48
     assert sum(i.amount for i in invoices) == Decimal("12000.05")
@@ -247,11 +247,11 @@ def test_a_month_that_cannot_be_created_is_kept_with_its_reason_and_retried(
 ) -> None:
     schedule = schedule_for(prop, amount_mode=ScheduleAmountMode.BUDGET, amount=Decimal("12000.00"))
     Unit.objects.filter(pk=units[3].pk).update(share=None)
-    assert services.run_recurring_dues(now=local(2026, 12, 25, 9, 0)) == 0
+    assert recurring.run_recurring_dues(now=local(2026, 12, 25, 9, 0)) == 0
     run = ScheduleRun.objects.get(schedule=schedule)
     assert run.status == RunStatus.FAILED and "112" in run.detail and "quote-part" in run.detail
     Unit.objects.filter(pk=units[3].pk).update(share=Decimal("20"))
-    assert services.run_recurring_dues(now=local(2026, 12, 26, 9, 0)) == 4
+    assert recurring.run_recurring_dues(now=local(2026, 12, 26, 9, 0)) == 4
     run.refresh_from_db()
     assert run.status == RunStatus.CREATED and run.batch is not None and run.detail == ""
 
@@ -259,9 +259,9 @@ def test_a_month_that_cannot_be_created_is_kept_with_its_reason_and_retried(
 def test_titles_use_the_property_language(prop: Property, units: list[Unit]) -> None:
     Property.objects.filter(pk=prop.pk).update(language="en")
     schedule = schedule_for(prop, title_pattern="Monthly dues — {month}")
-    services.run_recurring_dues(now=local(2026, 12, 25, 9, 0))
+    recurring.run_recurring_dues(now=local(2026, 12, 25, 9, 0))
     assert {i.title for i in invoices_of(schedule)} == {"Monthly dues — January 2027"}
-    assert services.title_for("Cotisations — {mois}", dt.date(2027, 8, 1), "fr") == "Cotisations — août 2027"
+    assert periods.title_for("Cotisations — {mois}", dt.date(2027, 8, 1), "fr") == "Cotisations — août 2027"
 
 
 def test_new_units_are_billed_by_all_unit_schedules(prop: Property, units: list[Unit]) -> None:
@@ -269,5 +269,5 @@ def test_new_units_are_billed_by_all_unit_schedules(prop: Property, units: list[
 
     schedule = schedule_for(prop)
     UnitFactory(property=prop, number="PH-1", share=None)
-    assert services.run_recurring_dues(now=local(2026, 12, 25, 9, 0)) == 5
+    assert recurring.run_recurring_dues(now=local(2026, 12, 25, 9, 0)) == 5
     assert len(invoices_of(schedule)) == 5

@@ -14,7 +14,7 @@ from django.test import Client
 from django.urls import reverse
 
 from logis.accounts.models import User
-from logis.billing import services
+from logis.billing import periods, recurring
 from logis.billing.models import RecurringSchedule, RunStatus, ScheduleAmountMode, ScheduleRun, UnitScope
 from logis.core.errors import InvalidTransition, PermissionDenied
 from logis.core.models import AuditEvent
@@ -57,7 +57,7 @@ def due_dates(schedule: RecurringSchedule) -> set[dt.date]:
 
 
 def skip(manager: User, prop: Property, schedule: RecurringSchedule, period: dt.date = JANUARY) -> None:
-    services.skip_schedule_period(actor=manager, property=prop, schedule_id=schedule.pk, period=period)
+    recurring.skip_schedule_period(actor=manager, property=prop, schedule_id=schedule.pk, period=period)
 
 
 def test_a_month_restored_before_its_run_date_is_created_at_its_run_date(
@@ -65,12 +65,12 @@ def test_a_month_restored_before_its_run_date_is_created_at_its_run_date(
 ) -> None:
     schedule = schedule_for(prop)
     skip(manager, prop, schedule)
-    services.restore_schedule_period(
+    recurring.restore_schedule_period(
         actor=manager, property=prop, schedule_id=schedule.pk, period=JANUARY, now=local(2026, 12, 1)
     )
     assert not ScheduleRun.objects.filter(schedule=schedule, period=JANUARY).exists()
-    assert services.run_recurring_dues(now=local(2026, 12, 21)) == 0  # the day before its run date
-    assert services.run_recurring_dues(now=local(2026, 12, 22)) == 4
+    assert recurring.run_recurring_dues(now=local(2026, 12, 21)) == 0  # the day before its run date
+    assert recurring.run_recurring_dues(now=local(2026, 12, 22)) == 4
     assert due_dates(schedule) == {JANUARY}
     assert ScheduleRun.objects.get(schedule=schedule, period=JANUARY).status == RunStatus.CREATED
 
@@ -80,12 +80,12 @@ def test_a_month_restored_after_its_run_date_is_created_at_the_next_pass(
 ) -> None:
     schedule = schedule_for(prop)
     skip(manager, prop, schedule)
-    assert services.run_recurring_dues(now=local(2026, 12, 25)) == 0  # skipped: nothing on its run date
-    services.restore_schedule_period(
+    assert recurring.run_recurring_dues(now=local(2026, 12, 25)) == 0  # skipped: nothing on its run date
+    recurring.restore_schedule_period(
         actor=manager, property=prop, schedule_id=schedule.pk, period=JANUARY, now=local(2026, 12, 28)
     )
-    assert services.run_recurring_dues(now=local(2026, 12, 28, 9)) == 4  # catch-up: due date not passed
-    assert services.run_recurring_dues(now=local(2026, 12, 28, 10)) == 0  # once
+    assert recurring.run_recurring_dues(now=local(2026, 12, 28, 9)) == 4  # catch-up: due date not passed
+    assert recurring.run_recurring_dues(now=local(2026, 12, 28, 10)) == 0  # once
     assert due_dates(schedule) == {JANUARY}
 
 
@@ -94,10 +94,10 @@ def test_a_month_restored_on_its_due_date_is_still_created(
 ) -> None:
     schedule = schedule_for(prop)
     skip(manager, prop, schedule)
-    services.restore_schedule_period(
+    recurring.restore_schedule_period(
         actor=manager, property=prop, schedule_id=schedule.pk, period=JANUARY, now=local(2027, 1, 1, 8)
     )
-    assert services.run_recurring_dues(now=local(2027, 1, 1, 8)) == 4
+    assert recurring.run_recurring_dues(now=local(2027, 1, 1, 8)) == 4
 
 
 def test_a_skipped_month_whose_due_date_has_passed_cannot_be_restored(
@@ -106,21 +106,21 @@ def test_a_skipped_month_whose_due_date_has_passed_cannot_be_restored(
     schedule = schedule_for(prop)
     skip(manager, prop, schedule)
     with pytest.raises(InvalidTransition):
-        services.restore_schedule_period(
+        recurring.restore_schedule_period(
             actor=manager, property=prop, schedule_id=schedule.pk, period=JANUARY, now=local(2027, 1, 2)
         )
     assert ScheduleRun.objects.get(schedule=schedule, period=JANUARY).status == RunStatus.SKIPPED
-    assert services.run_recurring_dues(now=local(2027, 1, 2)) == 0
+    assert recurring.run_recurring_dues(now=local(2027, 1, 2)) == 0
 
 
 def test_only_a_skipped_month_can_be_restored_never_a_created_or_planned_one(
     manager: User, prop: Property, units: list[Unit]
 ) -> None:
     schedule = schedule_for(prop)
-    assert services.run_recurring_dues(now=local(2026, 12, 22)) == 4
+    assert recurring.run_recurring_dues(now=local(2026, 12, 22)) == 4
     for period in (JANUARY, dt.date(2027, 2, 1)):  # created, planned
         with pytest.raises(InvalidTransition):
-            services.restore_schedule_period(
+            recurring.restore_schedule_period(
                 actor=manager, property=prop, schedule_id=schedule.pk, period=period, now=local(2026, 12, 22)
             )
     assert ScheduleRun.objects.get(schedule=schedule, period=JANUARY).status == RunStatus.CREATED
@@ -133,10 +133,10 @@ def test_restoring_a_month_is_audited_with_its_label_and_needs_create_invoice(
     skip(manager, prop, schedule)
     board = member(prop, Role.BOARD)
     with pytest.raises(PermissionDenied):
-        services.restore_schedule_period(
+        recurring.restore_schedule_period(
             actor=board, property=prop, schedule_id=schedule.pk, period=JANUARY, now=local(2026, 12, 1)
         )
-    services.restore_schedule_period(
+    recurring.restore_schedule_period(
         actor=manager, property=prop, schedule_id=schedule.pk, period=JANUARY, now=local(2026, 12, 1)
     )
     event = AuditEvent.objects.get(verb="schedule.period_restored")
@@ -168,7 +168,7 @@ def test_restore_button_on_the_recurring_dues_page_asks_for_confirmation_then_re
     confirm: str,
     done: str,
 ) -> None:
-    period = services.add_months(today, 1)
+    period = periods.first_of_month_after(today, 1)
     schedule = schedule_for(prop, start_month=period, lead_days=0)
     skip(manager, prop, schedule, period)
     client = _client(member(prop, Role.MANAGER, language=language))
@@ -188,7 +188,7 @@ def test_restore_button_on_the_recurring_dues_page_asks_for_confirmation_then_re
 def test_board_members_get_403_on_restore(
     manager: User, prop: Property, units: list[Unit], today: dt.date
 ) -> None:
-    period = services.add_months(today, 1)
+    period = periods.first_of_month_after(today, 1)
     schedule = schedule_for(prop, start_month=period)
     skip(manager, prop, schedule, period)
     board = _client(member(prop, Role.BOARD))

@@ -14,7 +14,7 @@ import pytest
 from playwright.sync_api import Locator, Page, expect
 
 from logis.billing.models import RecurringSchedule, RunStatus, ScheduleRun
-from logis.billing.services import add_months, month_label
+from logis.billing.periods import first_of_month_after, month_label
 from logis.core.dates import today_in
 from logis.core.permissions import Role
 from logis.invoicing.models import Invoice, InvoiceStatus
@@ -134,7 +134,7 @@ def test_a_manager_bills_monthly_dues_to_all_units_by_share_in_french(
     expect(page.get_by_label("Titre")).to_have_value("Cotisations mensuelles — {mois}")
     page.get_by_label("Budget annuel réparti selon les quotes-parts").check()
     page.get_by_label("Montant mensuel par unité, ou budget annuel").fill("120 000")
-    start = add_months(today_in(TZ), 1)
+    start = first_of_month_after(today_in(TZ), 1)
     page.get_by_label("Premier mois").fill(start.strftime("%Y-%m"))
     screenshot(page, "frais-recurrents-formulaire.png")
     page.get_by_role("button", name="Enregistrer").click()

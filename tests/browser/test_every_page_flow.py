@@ -21,8 +21,8 @@ from django.core.management import call_command
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 
 from logis.accounts.models import User
+from logis.billing.batches import create_batch
 from logis.billing.models import AmountMode, Batch, RecurringSchedule, UnitScope
-from logis.billing.services import create_batch
 from logis.core.dates import today_in
 from logis.finances.assessments import create_special_assessment
 from logis.finances.budgets import current_fiscal_year, save_budget

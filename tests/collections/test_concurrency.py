@@ -13,8 +13,9 @@ from typing import Any
 import pytest
 from django.db import connection, connections
 
+from logis.collections.late_fees import apply_late_fees
 from logis.collections.models import LateFee, LateFeeMode, LateFeePolicy, ReminderPolicy, ReminderSent
-from logis.collections.services import apply_late_fees, send_due_reminders
+from logis.collections.reminders import send_due_reminders
 from logis.invoicing.models import Invoice
 from logis.notifications.models import EmailMessage
 from tests.collections.conftest import at

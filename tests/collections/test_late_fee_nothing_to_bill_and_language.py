@@ -12,14 +12,11 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from logis.collections import services
+from logis.collections import late_fees
+from logis.collections.arithmetic import interest_for_month, smallest_billable_balance
+from logis.collections.late_fees import apply_late_fees
 from logis.collections.models import LateFee, LateFeeMode, LateFeePolicy
-from logis.collections.services import (
-    add_months,
-    apply_late_fees,
-    interest_for_month,
-    smallest_billable_balance,
-)
+from logis.core.dates import add_months
 from logis.invoicing.models import Invoice
 from logis.properties.models import Property, Unit
 from tests.collections.conftest import at
@@ -71,7 +68,7 @@ def test_an_interest_rounding_to_zero_is_recorded_as_nothing_to_bill_once_per_pe
 def test_a_real_fee_is_billed_on_the_first_run_behind_more_than_max_per_run_tiny_balances(
     invoice_due: InvoiceMaker, fee_policy: PolicyMaker, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(services, "MAX_PER_RUN", 5)
+    monkeypatch.setattr(late_fees, "MAX_PER_RUN", 5)
     interest_policy(fee_policy)
     tiny = [invoice_due(DUE - dt.timedelta(days=i), amount=TINY) for i in range(7)]  # older: listed first
     real = invoice_due(DUE, amount=Decimal("1234.56"))

@@ -11,13 +11,10 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
+from logis.collections.arithmetic import interest_for_month
+from logis.collections.late_fees import apply_late_fees, fee_period
 from logis.collections.models import LateFee, LateFeeMode, LateFeePolicy
-from logis.collections.services import (
-    add_months,
-    apply_late_fees,
-    fee_period,
-    interest_for_month,
-)
+from logis.core.dates import add_months
 from logis.core.models import AuditEvent
 from logis.invoicing.models import Invoice, InvoiceStatus
 from logis.notifications.models import EmailMessage
@@ -299,9 +296,9 @@ def test_the_job_costs_one_query_per_property_when_nothing_is_due(
 def test_a_backlog_of_fees_is_billed_over_several_runs(
     invoice_due: InvoiceMaker, fee_policy: PolicyMaker, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from logis.collections import services
+    from logis.collections import late_fees
 
-    monkeypatch.setattr(services, "MAX_PER_RUN", 4)
+    monkeypatch.setattr(late_fees, "MAX_PER_RUN", 4)
     fee_policy()
     for _ in range(6):
         invoice_due(DUE)

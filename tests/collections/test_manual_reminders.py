@@ -19,7 +19,7 @@ from django.utils import timezone
 
 from logis.accounts.models import User
 from logis.collections.models import ReminderKind, ReminderSent
-from logis.collections.services import send_manual_reminder
+from logis.collections.reminders import send_manual_reminder
 from logis.core.errors import InvalidTransition, PermissionDenied
 from logis.core.permissions import Role
 from logis.invoicing.models import Invoice, InvoiceStatus

@@ -11,7 +11,7 @@ from django.urls import reverse
 
 from logis.accounts.models import User
 from logis.collections.models import LateFeeMode, LateFeePolicy, ReminderPolicy
-from logis.collections.services import (
+from logis.collections.policies import (
     check_title_pattern,
     parse_offsets,
     parse_rate,

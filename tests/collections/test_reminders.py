@@ -15,7 +15,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from logis.collections.models import ReminderKind, ReminderPolicy, ReminderSent
-from logis.collections.services import (
+from logis.collections.reminders import (
     CATCH_UP_DAYS,
     SKIPPED_NO_RECIPIENT,
     SKIPPED_PUBLISHED_LATE,
@@ -379,9 +379,9 @@ def test_the_job_costs_one_query_per_property_when_nothing_is_due(
 def test_a_backlog_is_worked_off_over_several_runs(
     invoice_due: InvoiceMaker, reminder_policy: PolicyMaker, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from logis.collections import services
+    from logis.collections import reminders
 
-    monkeypatch.setattr(services, "MAX_PER_RUN", 3)
+    monkeypatch.setattr(reminders, "MAX_PER_RUN", 3)
     reminder_policy(after=[1])
     for _ in range(5):
         invoice_due(DUE)

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from logis.accounts.models import User
-from logis.billing import services as billing
+from logis.billing import recurring as billing
 from logis.billing.models import RecurringSchedule, ScheduleAmountMode
 from logis.core.errors import InvalidTransition, PermissionDenied, ValidationError
 from logis.core.models import AuditEvent

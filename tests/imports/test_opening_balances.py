@@ -9,7 +9,7 @@ from decimal import Decimal
 import pytest
 
 from logis.accounts.models import User
-from logis.collections.services import send_manual_reminder
+from logis.collections.reminders import send_manual_reminder
 from logis.core.dates import today_in
 from logis.imports.services import apply_import, preview_import, undo_import
 from logis.invoicing.models import Invoice, InvoiceStatus

@@ -12,7 +12,7 @@ from django.test import Client
 from django.urls import reverse
 
 from logis.accounts.models import User
-from logis.collections.services import send_manual_reminder
+from logis.collections.reminders import send_manual_reminder
 from logis.invoicing.models import Invoice
 from logis.invoicing.services import publish_invoice
 from logis.notifications.models import EmailMessage

@@ -13,8 +13,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import translation
 
+from logis.collections.late_fees import apply_late_fees
 from logis.collections.models import LateFeeMode, LateFeePolicy
-from logis.collections.services import apply_late_fees
 from logis.invoicing.models import Invoice
 from logis.payments.credits import add_credit
 from logis.properties.models import Property, Unit

@@ -9,7 +9,7 @@ from django import template
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from logis.collections import selectors, services
+from logis.collections import reminders, selectors
 from logis.collections.models import LateFee, ReminderKind, ReminderSent
 from logis.invoicing.models import Invoice, InvoiceStatus
 
@@ -50,10 +50,10 @@ def invoice_collections(context: Any, invoice: Invoice) -> InvoiceCollectionsVie
     data = selectors.invoice_collections(invoice)
     allowed = context.get("allowed") or set()
     collectible = invoice.status == InvoiceStatus.OPEN and invoice.amount_paid < invoice.amount
-    blocker = services.reminder_blocker(invoice) if collectible else None
+    blocker = reminders.reminder_blocker(invoice) if collectible else None
     rows = [
         ReminderRow(
-            r, reminder_label(r), str(services.SKIPPED_REASONS.get(r.skipped_reason, r.skipped_reason))
+            r, reminder_label(r), str(reminders.SKIPPED_REASONS.get(r.skipped_reason, r.skipped_reason))
         )
         for r in data.reminders
     ]
