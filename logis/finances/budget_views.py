@@ -3,14 +3,15 @@ input, ``budgets`` / ``assessments`` services change state and compute the table
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from django.contrib import messages
 from django.http import HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods
 
 from logis.core.dates import today_in
@@ -21,6 +22,14 @@ from logis.finances import assessments, budgets
 from logis.finances.budget_forms import AssessmentForm, BudgetForm, DuesForm, PublishChoice
 from logis.finances.models import Budget, BudgetStatus
 from logis.finances.selectors import ensure_finance_defaults
+
+
+def _input_amount(amount: Decimal | None) -> str:
+    """An amount as the reader types it in the field (``1234,50`` in French, ``1234.50`` in English)."""
+    if not amount:
+        return ""
+    text = f"{amount:.2f}"
+    return text.replace(".", ",") if (get_language() or "fr").startswith("fr") else text
 
 
 def _can_edit(request: PropertyRequest) -> bool:
@@ -106,7 +115,7 @@ def budget_detail(request: PropertyRequest, budget_id: int) -> HttpResponse:
     budget = budgets.get_budget(prop, budget_id)
     funds = budgets.budget_funds(prop, budget)
     amounts = {a.fund_id: a.amount for a in budget.amounts.all()}
-    initial = {f"fund_{f.pk}": amounts.get(f.pk, "") for f in funds}
+    initial = {f"fund_{f.pk}": _input_amount(amounts.get(f.pk)) for f in funds}
     form = None
     if _can_edit(request) and budget.status == BudgetStatus.DRAFT:
         form = BudgetForm(
@@ -197,7 +206,7 @@ def budget_adopt(request: PropertyRequest, budget_id: int) -> HttpResponse:
         funds=funds,
         years=None,
         first_month=budget.first_month,
-        initial={f"fund_{f.pk}": amounts.get(f.pk, "") for f in funds},
+        initial={f"fund_{f.pk}": _input_amount(amounts.get(f.pk)) for f in funds},
     )
     return render(
         request,

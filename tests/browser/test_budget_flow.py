@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 from playwright.sync_api import Page, expect
@@ -27,6 +28,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 PASSWORD = "pw-123456"
 TZ = "America/Toronto"
 Login = Callable[[Page, str, str], None]
+Screenshot = Callable[[Page, str], Path]
 
 WORDS = {
     "fr": {
@@ -98,7 +100,7 @@ def _clean(page: Page) -> None:
 @pytest.mark.parametrize("width", [1280, 390])
 @pytest.mark.parametrize("language", ["fr", "en"])
 def test_the_treasurer_enters_a_budget_reviews_contributions_and_creates_the_dues(
-    page: Page, login: Login, language: str, width: int
+    page: Page, login: Login, screenshot: Screenshot, language: str, width: int
 ) -> None:
     w = WORDS[language]
     prop = _building(language)
@@ -124,6 +126,7 @@ def test_the_treasurer_enters_a_budget_reviews_contributions_and_creates_the_due
         "30 000,00 $" if language == "fr" else "$30,000.00"
     )
     _clean(page)
+    screenshot(page, f"budget-cotisations-{language}-{width}.png")
     assert not RecurringSchedule.objects.exists()
 
     # 5 % of 100 000 $ is 5 000 $: raising the contingency fund clears the warning.

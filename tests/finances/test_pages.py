@@ -64,6 +64,13 @@ def test_budget_pages_show_the_table_then_confirm_then_create_the_dues(
     done = manager_client.post(adopt, {**dues, "action": "confirm"})
     assert done.status_code == 302, done.context["dues_form"].errors
     assert Budget.objects.get(pk=budget.pk).status == BudgetStatus.ADOPTED
+    # The dues are an ordinary schedule on the Frais récurrents page, and the budget page links to it.
+    schedules = manager_client.get(reverse("billing:schedules", args=[prop.pk]))
+    assert schedules.status_code == 200
+    assert "Cotisations — {mois}" in schedules.content.decode()
+    adopted = manager_client.get(reverse("budgets:detail", args=[prop.pk, budget.pk])).content.decode()
+    assert "Frais récurrents" in adopted
+    assert "contributions-total" in adopted
 
 
 def test_board_members_read_budgets_but_change_nothing(
