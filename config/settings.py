@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "logis.core",
     "logis.accounts",
     "logis.properties",
+    "logis.finances",
     "logis.invoicing",
     "logis.billing",
     "logis.payments",

@@ -28,6 +28,9 @@ from logis.billing.batches import create_batch
 from logis.billing.models import RecurringSchedule, ScheduleAmountMode, UnitScope
 from logis.core.dates import today_in
 from logis.core.permissions import Role
+from logis.finances.assessments import create_special_assessment
+from logis.finances.budgets import current_fiscal_year, save_budget
+from logis.finances.selectors import funds as finance_funds
 from logis.payments.services import record_payment
 from tests.factories import InvoiceFactory, open_invoice
 from tests.roles import World, build_world
@@ -199,6 +202,23 @@ def _world_with_everything() -> tuple[World, dict[str, Any]]:
         unit_scope=UnitScope.ALL,
     )
     token = create_api_token(actor=admin, name="Fuzz")
+    funds = {f.kind: f.pk for f in finance_funds(prop)}
+    budget = save_budget(
+        actor=admin,
+        property=prop,
+        fiscal_year=current_fiscal_year(prop) + 1,
+        amounts={funds["operating"]: Decimal("1200.00"), funds["contingency"]: Decimal("120.00")},
+    )
+    assessment = create_special_assessment(
+        actor=admin,
+        property=prop,
+        description="Toiture",
+        total=Decimal("300.00"),
+        split_rule="equal",
+        instalment_count=2,
+        first_due_date=today + dt.timedelta(days=10),
+        category_id=None,
+    )
     ids = {
         "property_id": prop.pk,
         "unit_id": world.unit.pk,
@@ -209,6 +229,8 @@ def _world_with_everything() -> tuple[World, dict[str, Any]]:
         "payment_id": payment.pk,
         "batch_id": batch.pk,
         "schedule_id": schedule.pk,
+        "budget_id": budget.pk,
+        "assessment_id": assessment.pk,
         "token_id": token.token.pk,
         "token": "not-a-real-invitation",
         "secret": token.secret,

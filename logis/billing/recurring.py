@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 
 from logis.billing.batches import (
     BatchPlan,
+    PlanRow,
     _check_amount,
     _check_invoice_fields,
     _draft_ids,
@@ -56,6 +57,15 @@ MAX_LEAD_DAYS = 60
 
 def schedule_plan(schedule: RecurringSchedule, period: dt.date) -> tuple[BatchPlan, Decimal]:
     """The batch plan of one month (and the amount asked: per unit, or the month's total)."""
+    from logis.finances.dues import budget_month_rows, budget_of
+
+    budget = budget_of(schedule)
+    if budget is not None:  # dues of an adopted budget: each unit's contributions per fund (decision 0023)
+        rows = [PlanRow(r.unit_id, r.number, r.share, r.amount) for r in budget_month_rows(budget, period)]
+        if not rows:
+            raise ValidationError({"amount": _("This month is not part of the budget's fiscal year.")})
+        total = sum((r.amount for r in rows), Decimal("0.00"))
+        return BatchPlan(rows=rows, total=total), total
     if schedule.amount_mode == ScheduleAmountMode.BUDGET:
         amount = monthly_budget(schedule.amount, period)
         mode = AmountMode.SPLIT
@@ -163,6 +173,20 @@ def _create_scheduled_batch(
         due_date=due,
         now=now,
     )
+    from logis.finances.dues import budget_of, write_budget_month
+
+    budget = budget_of(schedule)
+    if budget is not None:  # one line per fund (decision 0023)
+        return write_budget_month(
+            budget=budget,
+            property=locked,
+            period=period,
+            title=title,
+            due_date=due,
+            description=schedule.description,
+            notify_resident=schedule.notify_resident,
+            actor=SYSTEM,
+        )
     return _write_batch(
         actor=SYSTEM,
         property=locked,
@@ -271,6 +295,32 @@ def _clean_schedule(property: Property, data: ScheduleInput) -> list[Unit]:
     return units
 
 
+def _check_budget_schedule(schedule: RecurringSchedule, data: ScheduleInput) -> None:
+    """The dues of an adopted budget bill its fixed contributions: their amount, units and months stay."""
+    from logis.finances.dues import budget_of
+
+    budget = budget_of(schedule)
+    if budget is None:
+        return
+    if (
+        data.amount_mode != schedule.amount_mode
+        or data.amount != schedule.amount
+        or data.unit_scope != schedule.unit_scope
+        or set(data.unit_ids) != {u.pk for u in schedule.units.all()}
+        or (data.start_month and month_start(data.start_month)) != schedule.start_month
+        or (data.end_month and month_start(data.end_month)) != schedule.end_month
+    ):
+        raise ValidationError(
+            {
+                "amount": _(
+                    "These dues bill the contributions of budget %(year)s: their amount, units and months "
+                    "cannot change here."
+                )
+                % {"year": budget.label}
+            }
+        )
+
+
 def save_schedule(
     *, actor: User, property: Property, data: ScheduleInput, schedule_id: int | None = None
 ) -> RecurringSchedule:
@@ -292,6 +342,7 @@ def save_schedule(
                 raise NotFound(_("This schedule does not exist."))
             schedule = found
             before = audit.snapshot(schedule, SCHEDULE_FIELDS)
+            _check_budget_schedule(schedule, data)
         _clean_schedule(locked, data)
         assert data.start_month is not None and data.amount is not None
         schedule.title_pattern = data.title_pattern.strip()

@@ -154,3 +154,44 @@ class Invoice(models.Model):
         if self.status in (InvoiceStatus.DRAFT, InvoiceStatus.VOID):
             return Decimal("0.00")
         return self.amount - self.amount_paid
+
+
+class InvoiceLine(models.Model):
+    """One line of an invoice: its amount before taxes, and the GST and QST computed on it (rounded per line).
+
+    The invoice's ``amount`` is the sum of its lines' totals; the invoicing services write both together.
+    """
+
+    invoice = models.ForeignKey(Invoice, on_delete=models.CASCADE, related_name="lines")
+    position = models.PositiveSmallIntegerField(_("position"))
+    description = models.CharField(_("description"), max_length=200)
+    category = models.ForeignKey(
+        "finances.ChargeCategory",
+        on_delete=models.PROTECT,
+        related_name="invoice_lines",
+        verbose_name=_("category"),
+    )
+    amount = models.DecimalField(
+        _("amount"), max_digits=12, decimal_places=2, validators=[MinValueValidator(Decimal("0.01"))]
+    )
+    gst_amount = models.DecimalField(_("GST"), max_digits=12, decimal_places=2, default=Decimal("0.00"))
+    qst_amount = models.DecimalField(_("QST"), max_digits=12, decimal_places=2, default=Decimal("0.00"))
+
+    class Meta:
+        ordering = ["invoice", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["invoice", "position"], name="invoice_line_position_unique"),
+            models.CheckConstraint(condition=Q(amount__gt=0), name="invoice_line_amount_positive"),
+            models.CheckConstraint(
+                condition=Q(gst_amount__gte=0) & Q(qst_amount__gte=0), name="invoice_line_taxes_not_negative"
+            ),
+        ]
+        verbose_name = _("invoice line")
+        verbose_name_plural = _("invoice lines")
+
+    def __str__(self) -> str:
+        return f"{self.invoice_id}.{self.position} {self.description}"
+
+    @builtins.property
+    def total(self) -> Decimal:
+        return self.amount + self.gst_amount + self.qst_amount

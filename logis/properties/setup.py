@@ -26,6 +26,7 @@ from logis.accounts.organizations import administered_organization
 from logis.core import audit
 from logis.core.errors import ValidationError
 from logis.core.permissions import Action, Role, require
+from logis.finances.selectors import ensure_finance_defaults
 from logis.properties.models import Property
 
 DEFAULT_TIMEZONE = "America/Toronto"
@@ -210,6 +211,7 @@ def create_property(
             next_invoice_number=profile.first_invoice_number,
         )
         Membership.objects.create(user=actor, property=prop, role=Role.ADMIN)
+        ensure_finance_defaults(prop)
         if logo_data is not None:
             _store_logo(prop, *logo_data)
             prop.save(update_fields=["logo"])

@@ -24,6 +24,9 @@ from logis.accounts.models import User
 from logis.billing.batches import create_batch
 from logis.billing.models import AmountMode, Batch, RecurringSchedule, UnitScope
 from logis.core.dates import today_in
+from logis.finances.assessments import create_special_assessment
+from logis.finances.budgets import current_fiscal_year, save_budget
+from logis.finances.selectors import funds as finance_funds
 from logis.invoicing.models import Invoice
 from logis.payments.models import Payment
 from logis.payments.services import record_payment
@@ -77,6 +80,23 @@ def _tour() -> Tour:
     assert cheque is not None
     marie = Resident.objects.get(property=jardins, email=RESIDENT)
     schedule = RecurringSchedule.objects.get(property=jardins)
+    funds = {f.kind: f.pk for f in finance_funds(jardins)}
+    budget = save_budget(
+        actor=manager,
+        property=jardins,
+        fiscal_year=current_fiscal_year(jardins) + 1,
+        amounts={funds["operating"]: Decimal("100000.00"), funds["contingency"]: Decimal("4000.00")},
+    )
+    assessment = create_special_assessment(
+        actor=manager,
+        property=jardins,
+        description="Réfection de la toiture",
+        total=Decimal("12000.00"),
+        split_rule="share",
+        instalment_count=2,
+        first_due_date=today + dt.timedelta(days=10),
+        category_id=None,
+    )
     manager_pages = [
         "/p/",
         f"{p}/",
@@ -95,6 +115,12 @@ def _tour() -> Tour:
         f"{p}/billing/recurring/",
         f"{p}/billing/recurring/new/",
         f"{p}/billing/recurring/{schedule.pk}/",
+        f"{p}/budget/",
+        f"{p}/budget/new/",
+        f"{p}/budget/{budget.pk}/",
+        f"{p}/budget/assessments/",
+        f"{p}/budget/assessments/new/",
+        f"{p}/budget/assessments/{assessment.pk}/",
         f"{p}/units/",
         f"{p}/units/add/",
         f"{p}/units/{unit.pk}/",
