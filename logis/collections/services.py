@@ -48,6 +48,7 @@ from logis.core.dates import long_date, today_in
 from logis.core.errors import DomainError, InvalidTransition, NotFound, ValidationError
 from logis.core.money import MAX_AMOUNT, format_amount, quantize
 from logis.core.permissions import SYSTEM, Action, Actor, require, user_or_none
+from logis.finances.models import CategoryCode
 from logis.invoicing.models import Invoice, InvoiceStatus, overdue_q
 from logis.invoicing.services import create_invoice, publish_invoice
 from logis.notifications.models import EmailMessage
@@ -774,6 +775,7 @@ def _apply_fee(policy: LateFeePolicy, invoice_id: int, today: dt.date, now: dt.d
             due_date=max(today, today_in(prop.timezone)),
             description=description,
             notify_resident=policy.notify_resident,
+            category_code=CategoryCode.LATE_FEE,
         )
         publish_invoice(actor=SYSTEM, invoice_id=fee.pk, now=now)
         late_fee = LateFee.objects.create(
