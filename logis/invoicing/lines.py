@@ -168,3 +168,54 @@ def invoices_out_of_balance() -> list[int]:
         for pk, amount, t in rows.values_list("pk", "amount", "lines_total")
         if quantize(Decimal(t)) != amount
     ]
+
+
+@dataclass(frozen=True)
+class LinesSummary:
+    """The lines of one invoice as documents show them, with the totals of each column."""
+
+    lines: list[InvoiceLine]
+    subtotal: Decimal
+    gst: Decimal
+    qst: Decimal
+    total: Decimal
+
+    @property
+    def taxed(self) -> bool:
+        return bool(self.gst or self.qst)
+
+
+def lines_summary(invoice: Invoice) -> LinesSummary:
+    """The invoice's lines with their categories and funds (one query) and their totals."""
+    lines = list(
+        InvoiceLine.objects.filter(invoice=invoice).select_related("category__fund").order_by("position")
+    )
+    subtotal = sum((line.amount for line in lines), Decimal("0.00"))
+    gst = sum((line.gst_amount for line in lines), Decimal("0.00"))
+    qst = sum((line.qst_amount for line in lines), Decimal("0.00"))
+    return LinesSummary(lines=lines, subtotal=subtotal, gst=gst, qst=qst, total=subtotal + gst + qst)
+
+
+def lines_for_documents(invoice: Invoice, language: str) -> list[dict[str, str]]:
+    """The lines as an email writes them in ``language`` (amounts formatted); empty for an invoice of
+    one untaxed line titled like the invoice, which its title and amount already say."""
+    from django.utils import translation
+
+    from logis.core.money import format_amount
+
+    summary = lines_summary(invoice)
+    lines = summary.lines
+    if len(lines) == 1 and lines[0].description == invoice.title and not summary.taxed:
+        return []
+    with translation.override(language):
+        return [
+            {
+                "description": line.description,
+                "category": line.category.display_name,
+                "amount": format_amount(line.amount, language),
+                "taxes": format_amount(line.gst_amount + line.qst_amount, language)
+                if line.gst_amount or line.qst_amount
+                else "",
+            }
+            for line in lines
+        ]
