@@ -264,7 +264,8 @@ def invoice_create(request: PropertyRequest) -> HttpResponse:
         line_inputs: list[LineInput] | None = None
         if extra:
             # The dialog's own « Titre » and « Montant » are the first line, in the default category.
-            line_inputs = [LineInput(service_input["title"], None, service_input.pop("amount")), *extra]
+            line_inputs = [LineInput(service_input["title"], None, service_input["amount"]), *extra]
+            service_input["amount"] = None
         try:
             invoice = services.create_invoice(
                 actor=request.user,  # type: ignore[arg-type]
