@@ -3,14 +3,27 @@
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated, Any
 
 from ninja import Field, Schema
-from pydantic import BeforeValidator, ConfigDict, StrictInt
+from pydantic import BeforeValidator, ConfigDict, StrictInt, ValidationInfo, WithJsonSchema
+from pydantic_core import PydanticCustomError
 
 from logis.accounts.models import Language
-from logis.api.types import BodyBool, BodyId, DateIn, Id, MoneyIn, MoneyOut, _strict_int, _text_in
+from logis.api.types import (
+    MONEY_IN_PATTERN,
+    BodyBool,
+    BodyId,
+    DateIn,
+    Id,
+    MoneyIn,
+    MoneyOut,
+    _money_in,
+    _strict_int,
+    _text_in,
+)
 from logis.core.permissions import Role
 from logis.invoicing.lines import LINE_DESCRIPTION_MAX, MAX_LINES
 from logis.invoicing.models import InvoiceStatus
@@ -347,6 +360,29 @@ class StrictSchema(Schema):
     model_config = ConfigDict(extra="forbid")
 
 
+def _amount_or_lines(value: Any, info: ValidationInfo) -> Decimal | None:
+    """``amount`` is required unless ``lines`` are sent (its default "" means: not sent)."""
+    if isinstance(value, str) and value == "":
+        if info.data.get("lines") is not None:
+            return None
+        raise PydanticCustomError("missing", "Field required")
+    return _money_in(value)
+
+
+AmountOrLines = Annotated[
+    Decimal | None,
+    BeforeValidator(_amount_or_lines),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "pattern": MONEY_IN_PATTERN,
+            "description": "An amount in dollars, as a string with at most two decimals (never a number).",
+            "examples": ["1234.50"],
+        }
+    ),
+]
+
+
 class InvoiceLineIn(StrictSchema):
     description: LineDescription
     category: BodyId | None = Field(
@@ -358,16 +394,17 @@ class InvoiceLineIn(StrictSchema):
 class InvoiceCreateIn(StrictSchema):
     unit: BodyId = Field(description="A unit of this property (with or without a primary resident).")
     title: Title
-    amount: MoneyIn | None = Field(
-        None,
-        description=(
-            'Greater than 0, as a string: "1234.50". Without ``lines``: the invoice is one line of this '
-            "amount in the property's default category. With ``lines``: optional, and if sent it must "
-            "equal their total (taxes included)."
-        ),
-    )
     lines: list[InvoiceLineIn] | None = Field(
         None, max_length=MAX_LINES, description="Optional: the invoice's lines (1 to 50)."
+    )
+    amount: AmountOrLines = Field(
+        "",
+        validate_default=True,
+        description=(
+            'Greater than 0, as a string: "1234.50". Without ``lines``: required, the invoice is one line '
+            "of this amount in the property's default category. With ``lines``: optional, and if sent it "
+            "must equal their total (taxes included)."
+        ),
     )
     due_date: DateIn = Field(description="Today or later in the property's time zone.")
     description: Description = ""

@@ -306,9 +306,8 @@ def _line_rows(st: _Styles, document: InvoiceDocument) -> list[list[Any]]:
     lines = document.lines
     single = len(lines) == 1 and lines[0].description == invoice.title and not lines[0].gst_amount
     if not lines or single:
+        # One untaxed line named like the invoice: the invoice as it always read.
         rows.append([_p(invoice.title, st.strong), _p(format_amount(invoice.amount), st.amount)])
-        if lines:
-            rows.append([_p(lines[0].category.display_name, st.small), ""])
         return rows
     rows.append([_p(invoice.title, st.strong), ""])
     for line in lines:
