@@ -84,6 +84,7 @@ class InvoiceFactory(factory.django.DjangoModelFactory[Invoice]):
 
     class Meta:
         model = Invoice
+        skip_postgeneration_save = True
 
     property = factory.SubFactory(PropertyFactory)
     unit = factory.LazyAttribute(lambda o: UnitFactory(property=o.property))
@@ -92,6 +93,23 @@ class InvoiceFactory(factory.django.DjangoModelFactory[Invoice]):
     due_date = factory.LazyFunction(lambda: timezone.localdate() + dt.timedelta(days=30))
     status = InvoiceStatus.DRAFT
     created_by = factory.SubFactory(UserFactory)
+
+    @factory.post_generation
+    def lines(self, create: bool, extracted: Any, **kwargs: Any) -> None:
+        """One line of the whole amount in the default category, as the services write it
+        (``lines=False``: none, to build an invoice as it was before lines existed)."""
+        if not create or extracted is False:
+            return
+        from logis.finances.selectors import default_category
+        from logis.invoicing.models import InvoiceLine
+
+        InvoiceLine.objects.create(
+            invoice=self,
+            position=1,
+            description=self.title,
+            category=default_category(self.property),
+            amount=self.amount,
+        )
 
 
 def member(property: Property, role: str = Role.MANAGER, **user_kwargs: Any) -> User:

@@ -320,6 +320,7 @@ API_OPERATIONS = [
     ("post", "/properties/{property_id}/imports"),
 ]
 API_FIELDS = [
+    "lines",
     "unit",
     "title",
     "amount",

@@ -21,6 +21,7 @@ from logis.api.schemas import (
     InvoiceCreateIn,
     InvoiceDetailOut,
     InvoiceFilters,
+    InvoiceLineIn,
     InvoiceOut,
     InvoicePage,
     InvoiceUpdateIn,
@@ -46,6 +47,7 @@ from logis.imports import services as import_services
 from logis.imports.parsing import MAX_BYTES
 from logis.invoicing import selectors as invoice_selectors
 from logis.invoicing import services as invoice_services
+from logis.invoicing.lines import LineInput, lines_summary
 from logis.invoicing.models import Invoice
 from logis.payments import selectors as payment_selectors
 from logis.payments import services as payment_services
@@ -213,7 +215,17 @@ def get_invoice(request: HttpRequest, property_id: int = PropertyId, invoice_id:
     access = property_for(request, property_id)
     invoice = _invoice(access, invoice_id)
     invoice.payments_list = invoice_selectors.invoice_payments(invoice)  # type: ignore[attr-defined]
+    invoice.lines_list = lines_summary(invoice).lines  # type: ignore[attr-defined]
     return invoice
+
+
+def _line_inputs(lines: list[InvoiceLineIn] | None) -> list[LineInput] | None:
+    if lines is None:
+        return None
+    return [
+        LineInput(description=line.description, category_id=line.category, amount=line.amount)
+        for line in lines
+    ]
 
 
 def _creation_token(access: PropertyAccess, key: str | None, kind: str = "invoice") -> uuid.UUID | None:
@@ -268,6 +280,7 @@ def create_invoice(
         description=payload.description,
         notify_resident=payload.notify_resident,
         creation_token=_creation_token(access, idempotency_key),
+        lines=_line_inputs(payload.lines),
     )
     return Status(201 if created else 200, _invoice(access, invoice.pk))
 
@@ -285,13 +298,22 @@ def update_invoice(
     access = property_for(request, property_id, Action.EDIT_INVOICE)
     current = _invoice(access, invoice_id)
     sent = {k: v for k, v in payload.model_dump(exclude_unset=True).items() if v is not None}
+    lines = _line_inputs(payload.lines)
+    amount = sent.get("amount")
+    if lines is None and amount is None:
+        # Neither sent: the lines stay as they are.
+        lines = [
+            LineInput(description=line.description, category_id=line.category_id, amount=line.amount)
+            for line in current.lines.order_by("position")
+        ]
     invoice_services.update_invoice(
         actor=access.user,
         property=access.property,
         invoice_id=current.pk,
         unit_id=sent.get("unit", current.unit_id),
         title=sent.get("title", current.title),
-        amount=sent.get("amount", current.amount),
+        amount=amount,
+        lines=lines,
         due_date=sent.get("due_date", current.due_date),
         description=sent.get("description", current.description),
         notify_resident=sent.get("notify_resident", current.notify_resident),

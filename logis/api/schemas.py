@@ -3,15 +3,29 @@
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated, Any
 
 from ninja import Field, Schema
-from pydantic import BeforeValidator, ConfigDict, StrictInt
+from pydantic import BeforeValidator, ConfigDict, StrictInt, ValidationInfo, WithJsonSchema
+from pydantic_core import PydanticCustomError
 
 from logis.accounts.models import Language
-from logis.api.types import BodyBool, BodyId, DateIn, Id, MoneyIn, MoneyOut, _strict_int, _text_in
+from logis.api.types import (
+    MONEY_IN_PATTERN,
+    BodyBool,
+    BodyId,
+    DateIn,
+    Id,
+    MoneyIn,
+    MoneyOut,
+    _money_in,
+    _strict_int,
+    _text_in,
+)
 from logis.core.permissions import Role
+from logis.invoicing.lines import LINE_DESCRIPTION_MAX, MAX_LINES
 from logis.invoicing.models import InvoiceStatus
 from logis.invoicing.services import DESCRIPTION_MAX, REASON_MAX, TITLE_MAX
 from logis.payments.models import PaymentKind, PaymentStatus
@@ -32,6 +46,14 @@ Reference = Annotated[str, BeforeValidator(_text_in), Field(max_length=REFERENCE
 Search = Annotated[str, BeforeValidator(_text_in), Field(max_length=SEARCH_MAX)]
 Description = Annotated[str, BeforeValidator(_text_in), Field(max_length=DESCRIPTION_MAX)]
 Note = Annotated[str, BeforeValidator(_text_in), Field(max_length=NOTE_MAX)]
+LineDescription = Annotated[str, BeforeValidator(_text_in), Field(max_length=LINE_DESCRIPTION_MAX)]
+
+
+class FundKindCode(StrEnum):
+    OPERATING = "operating"
+    CONTINGENCY = "contingency"
+    SELF_INSURANCE = "self_insurance"
+    CUSTOM = "custom"
 
 
 class PaymentMethodCode(StrEnum):
@@ -229,8 +251,49 @@ class PaymentOut(Schema):
         return obj.reverses_id  # type: ignore[no-any-return]
 
 
+class FundRef(Schema):
+    id: int
+    name: str = Field(description="In the request's language unless the syndicate renamed it.")
+    kind: FundKindCode
+
+    @staticmethod
+    def resolve_name(obj: Any) -> str:
+        return str(obj.display_name)
+
+
+class CategoryRef(Schema):
+    id: int
+    name: str = Field(description="In the request's language unless the syndicate renamed it.")
+    code: str = Field(
+        description="``condo_fees``, ``late_fee``...: the categories Logis creates; empty otherwise."
+    )
+    taxable: bool = Field(description="Its lines add GST (5 %) and QST (9.975 %) when they are written.")
+    fund: FundRef
+
+    @staticmethod
+    def resolve_name(obj: Any) -> str:
+        return str(obj.display_name)
+
+
+class InvoiceLineOut(Schema):
+    position: int
+    description: str
+    category: CategoryRef
+    amount: MoneyOut = Field(description="Before taxes.")
+    gst_amount: MoneyOut = Field(description="GST of this line, rounded to the cent (0.00 when exempt).")
+    qst_amount: MoneyOut = Field(description="QST of this line, rounded to the cent (0.00 when exempt).")
+    total: MoneyOut = Field(description="amount + gst_amount + qst_amount.")
+
+
 class InvoiceDetailOut(InvoiceOut):
     payments: list[PaymentOut] = Field(description="Payments, reversals and refunds, newest first.")
+    lines: list[InvoiceLineOut] = Field(
+        description="The invoice's lines; ``amount`` is the sum of their totals."
+    )
+
+    @staticmethod
+    def resolve_lines(obj: Any) -> list[Any]:
+        return list(obj.lines_list)
 
     @staticmethod
     def resolve_payments(obj: Any) -> list[Any]:
@@ -297,10 +360,52 @@ class StrictSchema(Schema):
     model_config = ConfigDict(extra="forbid")
 
 
+def _amount_or_lines(value: Any, info: ValidationInfo) -> Decimal | None:
+    """``amount`` is required unless ``lines`` are sent (its default "" means: not sent)."""
+    if isinstance(value, str) and value == "":
+        if info.data.get("lines") is not None:
+            return None
+        raise PydanticCustomError("missing", "Field required")
+    return _money_in(value)
+
+
+AmountOrLines = Annotated[
+    Decimal | None,
+    BeforeValidator(_amount_or_lines),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "pattern": MONEY_IN_PATTERN,
+            "description": "An amount in dollars, as a string with at most two decimals (never a number).",
+            "examples": ["1234.50"],
+        }
+    ),
+]
+
+
+class InvoiceLineIn(StrictSchema):
+    description: LineDescription
+    category: BodyId | None = Field(
+        None, description="A category of this property; null: its default category."
+    )
+    amount: MoneyIn = Field(description='Before taxes, greater than 0, as a string: "1234.50".')
+
+
 class InvoiceCreateIn(StrictSchema):
     unit: BodyId = Field(description="A unit of this property (with or without a primary resident).")
     title: Title
-    amount: MoneyIn = Field(description='Greater than 0, as a string: "1234.50".')
+    lines: list[InvoiceLineIn] | None = Field(
+        None, max_length=MAX_LINES, description="Optional: the invoice's lines (1 to 50)."
+    )
+    amount: AmountOrLines = Field(
+        "",
+        validate_default=True,
+        description=(
+            'Greater than 0, as a string: "1234.50". Without ``lines``: required, the invoice is one line '
+            "of this amount in the property's default category. With ``lines``: optional, and if sent it "
+            "must equal their total (taxes included)."
+        ),
+    )
     due_date: DateIn = Field(description="Today or later in the property's time zone.")
     description: Description = ""
     notify_resident: BodyBool = Field(False, description="Email the unit's primary resident when published.")
@@ -311,7 +416,12 @@ class InvoiceUpdateIn(StrictSchema):
 
     unit: BodyId | None = None
     title: Title | None = None
-    amount: MoneyIn | None = None
+    amount: MoneyIn | None = Field(
+        None, description="A draft of one line: its new amount. With several lines, send ``lines`` instead."
+    )
+    lines: list[InvoiceLineIn] | None = Field(
+        None, max_length=MAX_LINES, description="The draft's new lines, replacing all of them."
+    )
     due_date: DateIn | None = None
     description: Description | None = None
     notify_resident: BodyBool | None = None

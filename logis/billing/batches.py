@@ -26,6 +26,7 @@ from logis.core.errors import InvalidTransition, NotFound, ValidationError
 from logis.core.models import AuditEvent
 from logis.core.money import MAX_AMOUNT, quantize
 from logis.core.permissions import Action, Actor, require, user_or_none
+from logis.invoicing.lines import create_single_lines, single_line_category
 from logis.invoicing.models import Invoice, InvoiceStatus
 from logis.invoicing.services import (
     AUDITED_FIELDS,
@@ -220,6 +221,8 @@ def _write_batch(
         for row in plan.rows
     ]
     Invoice.objects.bulk_create(invoices, batch_size=1000)
+    # One line each, in the property's default category (condo fees unless the syndicate chose another).
+    create_single_lines(invoices, single_line_category(property))
     BatchInvoice.objects.bulk_create(
         [BatchInvoice(batch=batch, invoice_id=inv.pk) for inv in invoices], batch_size=1000
     )

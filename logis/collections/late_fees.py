@@ -33,6 +33,7 @@ from logis.core.dates import long_date, today_in
 from logis.core.errors import DomainError
 from logis.core.money import format_amount
 from logis.core.permissions import SYSTEM
+from logis.finances.models import CategoryCode
 from logis.invoicing.models import Invoice, overdue_q
 from logis.invoicing.services import create_invoice, publish_invoice
 from logis.notifications.services import primary_resident
@@ -210,6 +211,7 @@ def _apply_fee(policy: LateFeePolicy, invoice_id: int, today: dt.date, now: dt.d
             due_date=max(today, today_in(prop.timezone)),
             description=description,
             notify_resident=policy.notify_resident,
+            category_code=CategoryCode.LATE_FEE,
         )
         publish_invoice(actor=SYSTEM, invoice_id=fee.pk, now=now)
         late_fee = LateFee.objects.create(

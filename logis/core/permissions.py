@@ -37,6 +37,8 @@ class Action(StrEnum):
     MANAGE_ROLES = "manage_roles"
     MANAGE_PROPERTY = "manage_property"
     VIEW_AUDIT = "view_audit"
+    # Funds, charge categories and tax registration numbers (Paramètres > Fonds et catégories).
+    MANAGE_FINANCES = "manage_finances"
 
 
 _INVOICING = {
@@ -52,7 +54,9 @@ ROLE_ACTIONS: dict[str, frozenset[Action]] = {
     Role.MANAGER: frozenset(
         {Action.VIEW_PROPERTY, Action.MANAGE_UNITS, Action.MANAGE_RESIDENTS, Action.VIEW_REPORTS} | _INVOICING
     ),
-    Role.TREASURER: frozenset({Action.VIEW_PROPERTY, Action.VIEW_REPORTS} | _INVOICING),
+    Role.TREASURER: frozenset(
+        {Action.VIEW_PROPERTY, Action.VIEW_REPORTS, Action.MANAGE_FINANCES} | _INVOICING
+    ),
     Role.BOARD: frozenset({Action.VIEW_PROPERTY, Action.VIEW_REPORTS}),
 }
 

@@ -12,6 +12,7 @@ import datetime as dt
 import io
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 from xml.sax.saxutils import escape
 
@@ -295,6 +296,49 @@ def invoice_title(document: InvoiceDocument) -> str:
     return pgettext("pdf document", "Void invoice")
 
 
+def _line_rows(st: _Styles, document: InvoiceDocument) -> list[list[Any]]:
+    """The invoice's title, one row per line (its description and category), and, when a line is
+    taxed, the subtotal, the GST and the QST with the syndicate's registration numbers, and the total."""
+    invoice = document.invoice
+    rows: list[list[Any]] = [
+        [_p(pgettext("invoice", "Description"), st.label), _p(pgettext("invoice", "Amount"), st.label_right)]
+    ]
+    lines = document.lines
+    single = len(lines) == 1 and lines[0].description == invoice.title and not lines[0].gst_amount
+    if not lines or single:
+        # One untaxed line named like the invoice: the invoice as it always read.
+        rows.append([_p(invoice.title, st.strong), _p(format_amount(invoice.amount), st.amount)])
+        return rows
+    rows.append([_p(invoice.title, st.strong), ""])
+    for line in lines:
+        rows.append(
+            [
+                [_p(line.description, st.body), _p(line.category.display_name, st.small)],
+                _p(format_amount(line.amount), st.amount),
+            ]
+        )
+    gst = sum((line.gst_amount for line in lines), Decimal("0.00"))
+    qst = sum((line.qst_amount for line in lines), Decimal("0.00"))
+    if gst or qst:
+        subtotal = sum((line.amount for line in lines), Decimal("0.00"))
+        rows.append([_p(_("Subtotal"), st.body), _p(format_amount(subtotal), st.amount)])
+        gst_label = _("GST (5 %)")
+        qst_label = _("QST (9.975 %)")
+        if document.gst_number:
+            gst_label += " — " + _("no. %(number)s") % {"number": document.gst_number}
+        if document.qst_number:
+            qst_label += " — " + _("no. %(number)s") % {"number": document.qst_number}
+        rows.append([_p(gst_label, st.body), _p(format_amount(gst), st.amount)])
+        rows.append([_p(qst_label, st.body), _p(format_amount(qst), st.amount)])
+    rows.append(
+        [
+            _p(pgettext("invoice lines", "Total"), st.strong),
+            _p(format_amount(invoice.amount), st.amount_strong),
+        ]
+    )
+    return rows
+
+
 def _amount_rows(st: _Styles, document: InvoiceDocument) -> list[Flowable]:
     """What is billed, then what was paid and what is left. The description flows as paragraphs, not
     inside a table cell: a long one continues on the next page instead of failing to fit."""
@@ -310,15 +354,9 @@ def _amount_rows(st: _Styles, document: InvoiceDocument) -> list[Flowable]:
         ("BOTTOMPADDING", (0, 0), (-1, -1), 5),
     ]
     billed = _table(
-        [
-            [
-                _p(pgettext("invoice", "Description"), st.label),
-                _p(pgettext("invoice", "Amount"), st.label_right),
-            ],
-            [_p(invoice.title, st.strong), _p(format_amount(invoice.amount), st.amount)],
-        ],
+        _line_rows(st, document),
         columns,
-        [*padding, ("LINEBELOW", (0, 0), (-1, 0), 0.75, RULE), ("BOTTOMPADDING", (0, 1), (-1, 1), 2)],
+        [*padding, ("LINEBELOW", (0, 0), (-1, 0), 0.75, RULE), ("BOTTOMPADDING", (0, 1), (-1, -1), 2)],
     )
     description = _style("description", rightIndent=columns[1])
     lines: list[Flowable] = [

@@ -17,7 +17,8 @@ from zoneinfo import ZoneInfo
 from django.db.models import QuerySet
 
 from logis.core.dates import today_in
-from logis.invoicing.models import Invoice, InvoiceStatus
+from logis.finances.models import TaxRegistration
+from logis.invoicing.models import Invoice, InvoiceLine, InvoiceStatus
 from logis.payments.models import Payment, PaymentKind, PaymentStatus
 from logis.properties.models import Occupancy, Property, Unit
 
@@ -48,6 +49,10 @@ class InvoiceDocument:
     resident_name: str  # the unit's primary resident, "" when it has none
     issued_on: dt.date | None  # the publish date in the property's zone; None for a draft
     late_fee_of: LateFeeOrigin | None
+    # The lines (with category and fund) and the syndicate's GST/QST numbers, printed when a line is taxed.
+    lines: list[InvoiceLine] = field(default_factory=list)
+    gst_number: str = ""
+    qst_number: str = ""
 
     @builtins.property
     def status(self) -> str:
@@ -71,7 +76,7 @@ def local_date(instant: dt.datetime | None, tz_name: str) -> dt.date | None:
 
 
 def invoice_document(*, invoices: QuerySet[Invoice], invoice_id: int) -> InvoiceDocument | None:
-    """The invoice ``invoice_id`` if ``invoices`` holds it, with what its PDF shows; four queries."""
+    """The invoice ``invoice_id`` if ``invoices`` holds it, with what its PDF shows; six queries."""
     zone = invoices.filter(pk=invoice_id).values_list("property__timezone", flat=True).first()
     if zone is None:
         return None
@@ -83,6 +88,7 @@ def invoice_document(*, invoices: QuerySet[Invoice], invoice_id: int) -> Invoice
     from logis.collections.models import LateFee
 
     fee = LateFee.objects.filter(fee_invoice=invoice).select_related("original").first()
+    registration = TaxRegistration.objects.filter(property_id=invoice.property_id).first()
     return InvoiceDocument(
         invoice=invoice,
         property=invoice.property,
@@ -90,6 +96,9 @@ def invoice_document(*, invoices: QuerySet[Invoice], invoice_id: int) -> Invoice
         resident_name=_primary_resident_name(invoice.unit),
         issued_on=local_date(invoice.published_at, zone),
         late_fee_of=LateFeeOrigin(number=fee.original.number, title=fee.original.title) if fee else None,
+        lines=list(invoice.lines.select_related("category__fund").order_by("position")),
+        gst_number=registration.gst_number if registration else "",
+        qst_number=registration.qst_number if registration else "",
     )
 
 

@@ -28,8 +28,10 @@ from logis.core.dates import today_in
 from logis.core.errors import InvalidTransition, NotFound, ValidationError
 from logis.core.money import MAX_AMOUNT, AmountParseError, parse_amount
 from logis.core.permissions import Action, require
+from logis.finances.models import CategoryCode
 from logis.imports.models import ImportBatch, ImportStatus, OpeningBalance
 from logis.imports.parsing import FileRefused, ParsedFile, RawRow, read_file
+from logis.invoicing.lines import create_single_lines, single_line_category
 from logis.invoicing.models import Invoice, InvoiceStatus
 from logis.payments.credits import credit_balance
 from logis.payments.models import CreditKind, Payment, UnitCredit
@@ -638,6 +640,7 @@ def _create_balances(
             )
             number += 1
         Invoice.objects.bulk_create(invoices)
+        create_single_lines(invoices, single_line_category(property, CategoryCode.OPENING_BALANCE))
         Property.objects.filter(pk=prop.pk).update(next_invoice_number=number)
         property.next_invoice_number = number
     by_unit = {inv.unit_id: inv for inv in invoices}

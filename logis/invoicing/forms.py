@@ -17,6 +17,8 @@ from django.utils.translation import pgettext_lazy
 
 from logis.core.forms import DateField
 from logis.core.money import MAX_AMOUNT, AmountParseError, parse_amount
+from logis.finances.models import ChargeCategory
+from logis.invoicing.lines import LINE_DESCRIPTION_MAX, MAX_LINES
 from logis.invoicing.models import InvoiceStatus
 from logis.invoicing.selectors import BILLED, DEFAULT_SORT, SORTS, InvoiceFilters
 from logis.invoicing.services import DESCRIPTION_MAX
@@ -222,10 +224,13 @@ class InvoiceForm(BootstrapMixin, forms.Form):
         initial: dict[str, Any] | None = None,
         with_token: bool = True,
         warning_url: str | None = None,
+        with_amount: bool = True,
     ) -> None:
         super().__init__(data, initial=initial)
         if not with_token:
             del self.fields["token"]
+        if not with_amount:  # editing a draft: its amount is the total of the lines below
+            del self.fields["amount"]
         self.today = today
         unit_field: Any = self.fields["unit"]
         unit_field.set_units(units, "—")
@@ -281,3 +286,105 @@ class VoidForm(BootstrapMixin, forms.Form):
             for message in messages:
                 self.add_error(name if name in self.fields else None, str(message))
         self.style_fields()
+
+
+# --- Invoice lines ------------------------------------------------------------------------------------
+
+LINES_PREFIX = "lines"
+
+
+def category_choices(categories: list[ChargeCategory]) -> list[tuple[str, str]]:
+    """« Stationnement — Fonds d'exploitation (taxable) »: the fund and the taxes beside each category."""
+    choices = []
+    for category in categories:
+        label = f"{category.display_name} — {category.fund.display_name}"
+        if category.taxable:
+            label += " " + str(_("(GST and QST)"))
+        choices.append((str(category.pk), label))
+    return choices
+
+
+class LineForm(forms.Form):
+    """One line of an invoice: description, category, amount (taxes are computed from the category)."""
+
+    description = forms.CharField(
+        label=pgettext_lazy("invoice line", "Description"), max_length=LINE_DESCRIPTION_MAX
+    )
+    category = forms.TypedChoiceField(label=pgettext_lazy("invoice line", "Category"), coerce=int)
+    amount = AmountField(
+        label=pgettext_lazy("invoice line", "Amount"), widget=forms.TextInput(attrs={"inputmode": "decimal"})
+    )
+
+    def __init__(self, *args: Any, choices: list[tuple[str, str]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        category: Any = self.fields["category"]
+        category.choices = choices
+        self.fields["description"].widget.attrs["maxlength"] = str(LINE_DESCRIPTION_MAX)
+
+    def is_blank(self) -> bool:
+        """A row added and left empty: ignored rather than refused."""
+        data = self.data
+        return not any(str(data.get(self.add_prefix(name), "")).strip() for name in ("description", "amount"))
+
+
+class LinesFormSet(forms.BaseFormSet):  # type: ignore[type-arg]
+    def __init__(self, *args: Any, choices: list[tuple[str, str]], **kwargs: Any) -> None:
+        self.choices = choices
+        super().__init__(*args, **kwargs)
+
+    def get_form_kwargs(self, index: int | None) -> dict[str, Any]:
+        return {"choices": self.choices}
+
+
+LineFormSet: Any = forms.formset_factory(
+    LineForm, formset=LinesFormSet, extra=0, max_num=MAX_LINES, absolute_max=MAX_LINES
+)
+
+
+def posted_rows(data: Any) -> list[dict[str, str]]:
+    """The lines as posted (raw text), to show them again after « Ajouter une ligne » or « Retirer »."""
+    try:
+        total = min(int(data.get(f"{LINES_PREFIX}-TOTAL_FORMS", 0)), MAX_LINES)
+    except (TypeError, ValueError):
+        total = 0
+    return [
+        {
+            name: str(data.get(f"{LINES_PREFIX}-{i}-{name}", ""))
+            for name in ("description", "category", "amount")
+        }
+        for i in range(max(total, 0))
+    ]
+
+
+def lines_formset(
+    data: Any = None,
+    *,
+    categories: list[ChargeCategory],
+    rows: list[dict[str, Any]] | None = None,
+    focus_last: bool = False,
+) -> Any:
+    """Bound to ``data`` (a submit), or showing ``rows`` (a first display, or after adding/removing a row)."""
+    choices = category_choices(categories)
+    if data is not None:
+        formset = LineFormSet(data, prefix=LINES_PREFIX, choices=choices)
+        for form in formset:
+            form.is_valid()
+    else:
+        formset = LineFormSet(initial=rows or [], prefix=LINES_PREFIX, choices=choices)
+        if focus_last and formset.forms:
+            formset.forms[-1].fields["description"].widget.attrs["autofocus"] = True
+    for form in formset:
+        style_line_form(form)
+    return formset
+
+
+def style_line_form(form: forms.Form) -> None:
+    for name, field in form.fields.items():
+        widget = field.widget
+        css = "form-select" if isinstance(widget, forms.Select) else "form-control"
+        widget.attrs["class"] = css
+        bound = form[name]
+        if form.is_bound and bound.errors:
+            widget.attrs["class"] = f"{css} is-invalid"
+            widget.attrs["aria-invalid"] = "true"
+            widget.attrs["aria-describedby"] = f"{bound.auto_id}_error"

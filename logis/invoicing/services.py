@@ -20,8 +20,18 @@ from django.utils.translation import ngettext
 from logis.core import audit
 from logis.core.dates import date_range_error, latest_date, today_in
 from logis.core.errors import InvalidTransition, NotFound, ValidationError
-from logis.core.money import MAX_AMOUNT, quantize
 from logis.core.permissions import Action, Actor, require, user_or_none
+from logis.finances.models import CategoryCode
+from logis.invoicing.lines import (
+    CleanLine,
+    LineInput,
+    amount_error,
+    clean_line,
+    clean_lines,
+    lines_total,
+    single_line_category,
+    write_lines,
+)
 from logis.invoicing.models import DESCRIPTION_MAX, Invoice, InvoiceStatus
 from logis.notifications.services import (
     INLINE_EMAIL_LIMIT,
@@ -118,8 +128,15 @@ def _clean_fields(
     amount: Decimal | None,
     due_date: dt.date | None,
     description: str,
-) -> tuple[Unit, str, Decimal, dt.date, str]:
-    """Validate what every invoice needs; raise ValidationError naming each refused field."""
+    lines: list[LineInput] | None = None,
+    category_code: CategoryCode | None = None,
+    keep_category_ids: tuple[int, ...] = (),
+) -> tuple[Unit, str, list[CleanLine], dt.date, str]:
+    """Validate what every invoice needs; raise ValidationError naming each refused field.
+
+    Without ``lines``: one line of ``amount`` titled like the invoice, in ``category_code``'s category
+    (the property's default category when None). With ``lines``: ``amount``, when given, must be their total.
+    """
     errors: dict[str, str] = {}
     unit = Unit.objects.filter(pk=unit_id, property=property).first() if unit_id else None
     if unit is None:
@@ -127,14 +144,21 @@ def _clean_fields(
     title, title_error = clean_title(title)
     if title_error:
         errors["title"] = title_error
-    if amount is None:
-        errors["amount"] = _("Enter an amount.")
-    elif amount <= 0:
-        errors["amount"] = _("The amount must be greater than $0.")
-    elif amount != quantize(amount):
-        errors["amount"] = _("The amount may have at most two decimals.")
-    elif amount > MAX_AMOUNT:
-        errors["amount"] = _("The amount is too large.")
+    clean: list[CleanLine] = []
+    if lines is None:
+        error = amount_error(amount)
+        if error:
+            errors["amount"] = error
+        elif title:
+            assert amount is not None
+            clean = [clean_line(single_line_category(property, category_code), title, amount)]
+    else:
+        clean, line_errors = clean_lines(property, lines, keep_category_ids=keep_category_ids)
+        errors.update(line_errors)
+        if not line_errors and amount is not None and amount != lines_total(clean):
+            errors["amount"] = _("The amount must equal the total of the lines (%(total)s).") % {
+                "total": lines_total(clean)
+            }
     due_error = due_date_error(property, due_date)
     if due_error:
         errors["due_date"] = due_error
@@ -143,8 +167,26 @@ def _clean_fields(
         errors["description"] = description_error
     if errors:
         raise ValidationError(errors)
-    assert unit is not None and amount is not None and due_date is not None
-    return unit, title, amount, due_date, (description or "").strip()
+    assert unit is not None and due_date is not None
+    return unit, title, clean, due_date, (description or "").strip()
+
+
+def lines_snapshot(invoice: Invoice) -> list[dict[str, str]]:
+    """The lines as the audit log keeps them."""
+    return [
+        {
+            "description": line.description,
+            "category": line.category.display_name,
+            "amount": str(line.amount),
+            "gst": str(line.gst_amount),
+            "qst": str(line.qst_amount),
+        }
+        for line in invoice.lines.select_related("category").order_by("position")
+    ]
+
+
+def _snapshot(invoice: Invoice) -> dict[str, Any]:
+    return {**audit.snapshot(invoice, AUDITED_FIELDS), "lines": lines_snapshot(invoice)}
 
 
 def create_invoice(
@@ -158,8 +200,12 @@ def create_invoice(
     description: str = "",
     notify_resident: bool = False,
     creation_token: uuid.UUID | None = None,
+    lines: list[LineInput] | None = None,
+    category_code: CategoryCode | None = None,
 ) -> Invoice:
-    """Create a draft invoice; the same ``creation_token`` twice returns the first invoice, not a copy."""
+    """Create a draft invoice; the same ``creation_token`` twice returns the first invoice, not a copy.
+
+    Its amount is the total of its ``lines``; without lines it has one line of ``amount``."""
     invoice, _created = create_invoice_once(
         actor=actor,
         property=property,
@@ -170,6 +216,8 @@ def create_invoice(
         description=description,
         notify_resident=notify_resident,
         creation_token=creation_token,
+        lines=lines,
+        category_code=category_code,
     )
     return invoice
 
@@ -185,6 +233,8 @@ def create_invoice_once(
     description: str = "",
     notify_resident: bool = False,
     creation_token: uuid.UUID | None = None,
+    lines: list[LineInput] | None = None,
+    category_code: CategoryCode | None = None,
 ) -> tuple[Invoice, bool]:
     """``create_invoice``, also saying whether this call created the invoice (False: the
     ``creation_token`` was already used, and the invoice it created is returned unchanged)."""
@@ -198,19 +248,21 @@ def create_invoice_once(
     with transaction.atomic():
         locked = Property.objects.get(pk=property.pk)  # fresh: payments may have just been disabled
         _check_payments_enabled(locked)
-        unit, title, amount, due_date, description = _clean_fields(
+        unit, title, clean, due_date, description = _clean_fields(
             property=locked,
             unit_id=unit_id,
             title=title,
             amount=amount,
             due_date=due_date,
             description=description,
+            lines=lines,
+            category_code=category_code,
         )
         invoice = Invoice(
             property=locked,
             unit=unit,
             title=title,
-            amount=amount,
+            amount=lines_total(clean),
             due_date=due_date,
             description=description,
             notify_resident=notify_resident,
@@ -226,7 +278,8 @@ def create_invoice_once(
             if creation_token is None:
                 raise
             return Invoice.objects.get(creation_token=creation_token, property=property), False
-        audit.record(actor, "invoice.created", invoice, after=audit.snapshot(invoice, AUDITED_FIELDS))
+        write_lines(invoice, clean)
+        audit.record(actor, "invoice.created", invoice, after=_snapshot(invoice))
         return invoice, True
 
 
@@ -255,8 +308,12 @@ def update_invoice(
     description: str = "",
     notify_resident: bool = False,
     property: Property | None = None,
+    lines: list[LineInput] | None = None,
 ) -> Invoice:
-    """Change a draft; published invoices and invoices with payments are never edited."""
+    """Change a draft and its lines; published invoices and invoices with payments are never edited.
+
+    Without ``lines``, a one-line draft keeps its line's category and takes ``amount`` and the title;
+    a draft of several lines needs ``lines``."""
     with transaction.atomic():
         invoice = _locked_invoice(invoice_id, property)
         require(actor, Action.EDIT_INVOICE, invoice.property)
@@ -264,25 +321,35 @@ def update_invoice(
             raise InvalidTransition(_("An invoice with payments can never be edited."))
         if invoice.status != InvoiceStatus.DRAFT:
             raise InvalidTransition(_("Only draft invoices can be edited."))
-        unit, title, amount, due_date, description = _clean_fields(
+        current = list(invoice.lines.order_by("position"))
+        if lines is None:
+            if len(current) > 1:
+                raise ValidationError(
+                    {"amount": _("This invoice has several lines: change the amounts of its lines.")}
+                )
+            category_id = current[0].category_id if current else None
+            lines = [LineInput(description=(title or "").strip(), category_id=category_id, amount=amount)]
+            amount = None
+        unit, title, clean, due_date, description = _clean_fields(
             property=invoice.property,
             unit_id=unit_id,
             title=title,
             amount=amount,
             due_date=due_date,
             description=description,
+            lines=lines,
+            keep_category_ids=tuple(line.category_id for line in current),
         )
-        before = audit.snapshot(invoice, AUDITED_FIELDS)
+        before = _snapshot(invoice)
         invoice.unit = unit
         invoice.title = title
-        invoice.amount = amount
+        invoice.amount = lines_total(clean)
         invoice.due_date = due_date
         invoice.description = description
         invoice.notify_resident = notify_resident
         invoice.save()
-        audit.record(
-            actor, "invoice.updated", invoice, before=before, after=audit.snapshot(invoice, AUDITED_FIELDS)
-        )
+        write_lines(invoice, clean)
+        audit.record(actor, "invoice.updated", invoice, before=before, after=_snapshot(invoice))
         return invoice
 
 

@@ -57,6 +57,7 @@ from django.utils.translation import gettext_lazy, ngettext, pgettext
 
 from logis.core.dates import long_date
 from logis.core.money import format_amount
+from logis.invoicing.lines import lines_for_documents
 from logis.invoicing.models import InvoiceStatus
 from logis.notifications.models import DeliveryStatus, EmailMessage
 from logis.notifications.tasks import deliver_email
@@ -169,6 +170,7 @@ def render_invoice_published(*, invoice: Invoice, resident: Resident, language: 
             "due_date": long_date(invoice.due_date, language),
             "description": invoice.description.strip(),
             "link": invoice_link(invoice),
+            "lines": lines_for_documents(invoice, language),
         }
         text = render_to_string("notifications/email/invoice_published.txt", context).strip() + "\n"
         html = render_to_string("notifications/email/invoice_published.html", context)

@@ -21,6 +21,8 @@ from logis.accounts.models import Membership, User
 from logis.core import errors
 from logis.documents.responses import invoice_pdf_response, receipt_pdf_response
 from logis.documents.selectors import ReceiptDocument, invoice_document, receipt_document
+from logis.finances.selectors import tax_registration
+from logis.invoicing.lines import lines_summary
 from logis.invoicing.models import Invoice, InvoiceStatus
 from logis.payments.models import Payment
 from logis.payments.online import (
@@ -108,6 +110,8 @@ def invoice(request: HttpRequest, invoice_id: int) -> HttpResponse:
         "can_pay": found.payable and not pending and online_payment_available(prop),
         "demo": demo_mode(),
         "recheck_delays": " ".join(map(str, RECHECK_DELAYS)) if pending and checkout == "pending" else "",
+        "lines_summary": lines_summary(found.invoice),
+        "tax_registration": tax_registration(prop),
     }
     return render(request, "portal/invoice_detail.html", context)
 

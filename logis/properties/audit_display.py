@@ -84,6 +84,13 @@ VERBS: dict[str, Promise] = {
     "reminder_policy.updated": _("Reminder policy changed"),
     "late_fee_policy.updated": _("Late fee policy changed"),
     "late_fee.applied": _("Late fee billed"),
+    "fund.created": _("Fund added"),
+    "fund.updated": _("Fund changed"),
+    "fund.deleted": _("Fund deleted"),
+    "category.created": _("Charge category added"),
+    "category.updated": _("Charge category changed"),
+    "category.deleted": _("Charge category deleted"),
+    "tax_registration.updated": _("GST and QST numbers changed"),
     "api_token.created": _("API token created"),
     "api_token.revoked": _("API token revoked"),
 }

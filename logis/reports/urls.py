@@ -1,5 +1,6 @@
 from django.urls import path
 
+from logis.finances.exports import invoice_lines_csv
 from logis.reports import views
 
 app_name = "reports"
@@ -7,4 +8,5 @@ app_name = "reports"
 urlpatterns = [
     path("invoices.csv", views.invoices_csv, name="invoices_csv"),
     path("payments.csv", views.payments_csv, name="payments_csv"),
+    path("invoice-lines.csv", invoice_lines_csv, name="invoice_lines_csv"),
 ]

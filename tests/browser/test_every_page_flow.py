@@ -140,6 +140,7 @@ def _tour() -> Tour:
         f"{p}/settings/audit/",
         f"{p}/settings/members/",
         f"{p}/collections/settings/",
+        f"{p}/settings/finances/",
         "/accounts/api-tokens/",
         "/accounts/2fa/",
         f"/accounts/organizations/{jardins.organization_id}/",
