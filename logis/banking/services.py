@@ -13,7 +13,7 @@ from decimal import Decimal
 
 from django.db import IntegrityError, transaction
 from django.db.models import Max
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from logis.accounts.models import User
@@ -196,6 +196,9 @@ def confirm_matches(
                     result.already.append(line)
                     continue
                 reference = line.reference or line.line_id.split(":")[-1]
+                # Stored text: in the property's language (French first), not the reader's of the day.
+                with translation.override(property.language or "fr"):
+                    bank_word = _("Bank")
                 payment = payment_services.record_payment(
                     property=property,
                     invoice_id=invoice_id,
@@ -203,7 +206,7 @@ def confirm_matches(
                     amount=line.amount,
                     paid_on=line.posted_on,
                     method=_line_method(line),
-                    reference=(_("Bank") + f" {line.posted_on.isoformat()} {reference}")[:120],
+                    reference=(bank_word + f" {line.posted_on.isoformat()} {reference}")[:120],
                     note=line.description[:500],
                     request_token=uuid.uuid5(_LINE_NAMESPACE, f"{property.pk}:{line.line_id}"),
                 )
@@ -328,6 +331,12 @@ def record_deposit_batch(
                 )
         except IntegrityError:
             raise InvalidTransition(_("This form was already used. Reload the page.")) from None
+        with translation.override(property.language or "fr"):
+            # Stored text: in the property's language (French first), not the reader's of the day.
+            deposit_word = _("Deposit %(number)d") % {"number": number}
+            cheque_words = {
+                i: _("Cheque %(number)s") % {"number": row.cheque_number.strip()} for i, row, _inv in plan
+            }
         for i, row, invoice in plan:
             assert row.amount is not None
             try:
@@ -338,10 +347,8 @@ def record_deposit_batch(
                     amount=row.amount,
                     paid_on=deposited_on,
                     method=PaymentMethod.CHEQUE,
-                    reference=(_("Cheque %(number)s") % {"number": row.cheque_number}).strip()
-                    if row.cheque_number
-                    else _("Deposit %(number)d") % {"number": number},
-                    note=_("Deposit %(number)d") % {"number": number},
+                    reference=cheque_words[i] if row.cheque_number.strip() else deposit_word,
+                    note=deposit_word,
                     request_token=uuid.uuid5(_BATCH_NAMESPACE, f"{request_token}:{i}"),
                 )
             except ValidationError as exc:
