@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "logis.api",
     "logis.statements",
     "logis.imports",
+    "logis.banking",
 ]
 
 MIDDLEWARE = [

@@ -38,6 +38,7 @@ urlpatterns = [
     path("p/<int:property_id>/collections/", include("logis.collections.urls")),
     path("p/<int:property_id>/settings/finances/", include("logis.finances.urls")),
     path("p/<int:property_id>/reports/", include("logis.reports.urls")),
+    path("p/<int:property_id>/bank/", include("logis.banking.urls")),
     path("", include("logis.statements.urls")),  # a unit's statement: members and residents
     path("api/v1/", api.urls),
     re_path(r"^api/(?P<rest>.*)$", api_not_found),

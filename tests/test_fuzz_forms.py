@@ -232,6 +232,7 @@ def _world_with_everything() -> tuple[World, dict[str, Any]]:
         "budget_id": budget.pk,
         "assessment_id": assessment.pk,
         "token_id": token.token.pk,
+        "statement_id": 1,
         "token": "not-a-real-invitation",
         "secret": token.secret,
     }
@@ -318,6 +319,8 @@ API_OPERATIONS = [
     ("post", "/properties/{property_id}/payments/{payment_id}/reverse"),
     ("post", "/properties"),
     ("post", "/properties/{property_id}/imports"),
+    ("post", "/properties/{property_id}/bank-statements"),
+    ("post", "/properties/{property_id}/bank-statements/{statement_id}/confirm"),
 ]
 API_FIELDS = [
     "lines",
@@ -353,6 +356,10 @@ API_FIELDS = [
     "first_invoice_number",
     "dry_run",
     "file",
+    "bank",
+    "matches",
+    "line",
+    "invoice",
 ]
 JSON_VALUE = st.one_of(
     VALUE,

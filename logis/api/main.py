@@ -12,6 +12,7 @@ from ninja.openapi.docs import Swagger
 from logis.api.auth import TokenAuth
 from logis.api.endpoints import router
 from logis.api.errors import install_handlers
+from logis.banking.api import router as banking_router
 
 DESCRIPTION = """
 The Logis API does what the pages do, through the same rules: the same roles per property, the same
@@ -43,6 +44,7 @@ api = NinjaAPI(
 )
 install_handlers(api)
 api.add_router("", router)
+api.add_router("", banking_router)
 
 
 @csrf_exempt  # nothing to protect, and a POST to a wrong address must still answer JSON

@@ -133,6 +133,8 @@ def _tour() -> Tour:
         f"{p}/payments/",
         f"{p}/payments/record/{marie_invoice.pk}/",
         f"{p}/payments/{cheque.pk}/reverse/",
+        f"{p}/bank/",
+        f"{p}/bank/deposits/new/",
         f"{p}/reports/",
         f"{p}/settings/",
         f"{p}/settings/payments/",

@@ -1,0 +1,89 @@
+"""Deposit batches: several cheques in one screen, one payment and one receipt each, a slip to print."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from decimal import Decimal
+
+import pytest
+from django.test import Client
+
+from logis.banking import services
+from logis.banking.models import DepositBatch
+from logis.core.errors import ValidationError
+from logis.notifications.models import EmailMessage
+from logis.payments.models import Payment
+from tests.banking.scenario import syndicate
+
+pytestmark = pytest.mark.django_db
+TODAY = dt.date.today()
+
+
+def test_each_cheque_is_one_payment_on_the_units_invoice_all_or_none() -> None:
+    s = syndicate()
+    token = uuid.uuid4()
+    rows = [
+        services.ChequeRow(unit_id=s.units["101"].pk, cheque_number="0457", amount=Decimal("300.00")),
+        # Unit 102: 125.50 is the balance of #4 (not the oldest #2): the exact one is paid.
+        services.ChequeRow(unit_id=s.units["102"].pk, cheque_number="0458", amount=Decimal("125.50")),
+        services.ChequeRow(unit_id=s.units["102"].pk, cheque_number="0459", amount=Decimal("100.00")),
+        services.ChequeRow(unit_id=None, cheque_number="", amount=None),  # an empty row is skipped
+    ]
+    batch = services.record_deposit_batch(
+        property=s.prop, actor=s.manager, deposited_on=TODAY, rows=rows, request_token=token
+    )
+    again = services.record_deposit_batch(
+        property=s.prop, actor=s.manager, deposited_on=TODAY, rows=rows, request_token=token
+    )
+    assert again == batch and batch.number == 1
+    payments = {p.invoice.number: p for p in Payment.objects.select_related("invoice")}
+    assert set(payments) == {1, 2, 4}
+    assert payments[4].amount == Decimal("125.50") and payments[4].reference == "Chèque 0458"
+    assert payments[2].amount == Decimal("100.00") and payments[2].method == "cheque"
+    assert batch.items.count() == 3
+    assert EmailMessage.objects.count() == 3  # one receipt each
+
+
+def test_a_cheque_no_invoice_can_take_refuses_the_whole_deposit_beside_its_row() -> None:
+    s = syndicate()
+    rows = [
+        services.ChequeRow(unit_id=s.units["101"].pk, cheque_number="1", amount=Decimal("300.00")),
+        services.ChequeRow(unit_id=s.units["205"].pk, cheque_number="2", amount=Decimal("900.00")),
+        services.ChequeRow(unit_id=None, cheque_number="3", amount=Decimal("10.00")),
+    ]
+    with pytest.raises(ValidationError) as caught:
+        services.record_deposit_batch(
+            property=s.prop, actor=s.manager, deposited_on=TODAY, rows=rows, request_token=uuid.uuid4()
+        )
+    assert set(caught.value.errors) == {"rows-1-amount", "rows-2-unit"}
+    assert not Payment.objects.exists() and not DepositBatch.objects.exists()
+
+
+def test_the_page_adds_rows_records_and_prints_the_slip() -> None:
+    s = syndicate()
+    client = Client()
+    client.force_login(s.manager)
+    url = f"/p/{s.prop.pk}/bank/deposits/new/"
+    page = client.get(url)
+    assert page.status_code == 200
+    token = page.context["form"].initial["token"]
+    data = {
+        "token": token,
+        "rows": "5",
+        "deposited_on": TODAY.isoformat(),
+        "rows-0-unit": s.units["205"].pk,
+        "rows-0-cheque_number": "0099",
+        "rows-0-amount": "300,00",
+    }
+    more = client.post(url, {**data, "add_row": "1"})
+    assert more.status_code == 200 and len(more.context["row_forms"]) == 6
+    assert 'value="0099"' in more.content.decode()
+    bad = client.post(url, {**data, "rows-1-unit": s.units["101"].pk, "rows-1-amount": "abc"})
+    assert bad.status_code == 400 and not Payment.objects.exists()
+    done = client.post(url, data)
+    assert done.status_code == 302
+    batch = DepositBatch.objects.get()
+    slip = client.get(f"/p/{s.prop.pk}/bank/deposits/{batch.pk}/slip/")
+    body = slip.content.decode()
+    assert slip.status_code == 200 and "Bordereau de dépôt" in body and "0099" in body and "300,00" in body
