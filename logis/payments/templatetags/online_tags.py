@@ -31,3 +31,12 @@ def overpayments_of(invoice: object) -> list[tuple[Payment, Decimal]]:
     from logis.payments.online import overpayments_to_refund
 
     return overpayments_to_refund(invoice) if isinstance(invoice, Invoice) else []
+
+
+@register.simple_tag
+def pay_links_of(invoice: object) -> list[object]:
+    """``{% pay_links_of invoice as links %}``: the « Voir et payer » links of this invoice still valid."""
+    from logis.invoicing.models import Invoice
+    from logis.payments.paylinks import active_links
+
+    return list(active_links(invoice)) if isinstance(invoice, Invoice) else []
