@@ -151,7 +151,7 @@ def apply_credit(
             created_by=user_or_none(actor),
         )
         invoice.amount_paid += amount
-        from logis.payments.online import balance_changed
+        from logis.payments.checkout import balance_changed
 
         balance_changed(invoice.pk)
         if invoice.amount_paid == invoice.amount:

@@ -20,8 +20,8 @@ from logis.core.money import format_amount
 from logis.core.permissions import Action, require
 from logis.invoicing.models import Invoice, InvoiceStatus
 from logis.notifications.services import queue_payment_receipt_email
+from logis.payments.checkout import balance_changed
 from logis.payments.models import CREDIT_METHOD, NOTE_MAX, CreditKind, Payment, PaymentKind, PaymentStatus
-from logis.payments.online import balance_changed
 from logis.properties.models import PaymentMethod, Property
 
 MANUAL_METHODS = (PaymentMethod.CHEQUE, PaymentMethod.INTERAC, PaymentMethod.CASH, PaymentMethod.OTHER)

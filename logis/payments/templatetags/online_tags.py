@@ -7,7 +7,7 @@ from decimal import Decimal
 from django import template
 
 from logis.payments.models import Payment, PaymentStatus
-from logis.payments.online import refundable_online
+from logis.payments.online_refunds import refundable_online
 
 register = template.Library()
 
@@ -28,7 +28,7 @@ def overpayments_of(invoice: object) -> list[tuple[Payment, Decimal]]:
     """``{% overpayments_of invoice as overpaid %}``: online payments whose excess waits in the unit's
     credit, with what can be refunded to the card now."""
     from logis.invoicing.models import Invoice
-    from logis.payments.online import overpayments_to_refund
+    from logis.payments.online_refunds import overpayments_to_refund
 
     return overpayments_to_refund(invoice) if isinstance(invoice, Invoice) else []
 
