@@ -23,13 +23,15 @@ from django.utils.translation import gettext as _
 
 from logis.accounts.models import User
 from logis.core import audit
-from logis.core.errors import DomainError, InvalidTransition, NotFound, PermissionDenied
+from logis.core.errors import DomainError, InvalidTransition, NotFound, PermissionDenied, ValidationError
+from logis.core.money import format_amount
 from logis.invoicing.models import Invoice, InvoiceStatus
 from logis.payments import stripe_gateway
 from logis.payments.availability import online_methods, online_payment_available
 from logis.payments.models import (
     CheckoutSession,
     CheckoutSessionStatus,
+    PayLink,
     Payment,
     PaymentKind,
     PaymentStatus,
@@ -74,8 +76,14 @@ def pending_online_payment(invoice: Invoice) -> Payment | None:
 # --- Opening a Checkout Session -------------------------------------------------------------------
 
 
-def start_checkout(*, invoice_id: int, user: User, success_url: str, cancel_url: str) -> str:
-    """Open a Stripe Checkout Session for the balance due of a published invoice of the user's unit.
+MINIMUM_ONLINE = Decimal("1.00")
+
+
+def start_checkout(
+    *, invoice_id: int, user: User, success_url: str, cancel_url: str, amount: Decimal | None = None
+) -> str:
+    """Open a Stripe Checkout Session for the balance due (or ``amount``, part of it: at least 1 $) of a
+    published invoice of the user's unit.
 
     ``success_url`` may contain ``{CHECKOUT_SESSION_ID}`` (Stripe fills it in). Returns the URL of the
     hosted payment page. A second call for the same balance gives back the same session (idempotency key).
@@ -93,6 +101,46 @@ def start_checkout(*, invoice_id: int, user: User, success_url: str, cancel_url:
         or not Occupancy.objects.filter(unit_id=invoice.unit_id, resident__user=user).exists()
     ):
         raise NotFound(_("This invoice does not exist."))
+    return _open_checkout(
+        invoice=invoice,
+        user=user,
+        email=user.email,
+        amount=amount,
+        success_url=success_url,
+        cancel_url=cancel_url,
+    )
+
+
+def start_link_checkout(*, link: PayLink, amount: Decimal | None, success_url: str, cancel_url: str) -> str:
+    """The same, for whoever holds a valid « Voir et payer » link of the invoice (no account: decision
+    0025); the receipt goes to the unit's residents as for any payment."""
+    invoice = (
+        Invoice.objects.visible_to_residents()
+        .select_related("property", "unit")
+        .filter(pk=link.invoice_id)
+        .first()
+    )
+    if invoice is None:
+        raise NotFound(_("This invoice does not exist."))
+    return _open_checkout(
+        invoice=invoice,
+        user=None,
+        email=link.sent_to,
+        amount=amount,
+        success_url=success_url,
+        cancel_url=cancel_url,
+    )
+
+
+def _open_checkout(
+    *,
+    invoice: Invoice,
+    user: User | None,
+    email: str,
+    amount: Decimal | None,
+    success_url: str,
+    cancel_url: str,
+) -> str:
     property = invoice.property
     if not online_payment_available(property):
         raise PermissionDenied(_("This property does not accept online payment."))
@@ -101,6 +149,22 @@ def start_checkout(*, invoice_id: int, user: User, success_url: str, cancel_url:
         raise InvalidTransition(_("Only a published invoice with a balance due can be paid."))
     if pending_online_payment(invoice) is not None:
         raise InvalidTransition(_("A payment of this invoice is being processed: wait until it clears."))
+    # Part of the balance may be paid online (issue 13); no fee is ever added for the payer.
+    to_pay = balance if amount is None else amount
+    if to_pay < MINIMUM_ONLINE:
+        raise ValidationError(
+            {
+                "amount": _("The least that can be paid online is %(minimum)s.")
+                % {"minimum": format_amount(MINIMUM_ONLINE)}
+            }
+        )
+    if to_pay > balance:
+        raise ValidationError(
+            {
+                "amount": _("This is more than the balance due (%(balance)s).")
+                % {"balance": format_amount(balance)}
+            }
+        )
     methods = online_methods(property)
     number = f"#{invoice.number} " if invoice.number else ""
     metadata = {"invoice_id": str(invoice.pk), "property_id": str(property.pk), "unit": invoice.unit.number}
@@ -112,7 +176,7 @@ def start_checkout(*, invoice_id: int, user: User, success_url: str, cancel_url:
                 "quantity": 1,
                 "price_data": {
                     "currency": CURRENCY,
-                    "unit_amount": cents(balance),
+                    "unit_amount": cents(to_pay),
                     "product_data": {"name": f"{number}{invoice.title}"[:250]},
                 },
             }
@@ -127,8 +191,8 @@ def start_checkout(*, invoice_id: int, user: User, success_url: str, cancel_url:
         "cancel_url": cancel_url,
         "locale": "fr" if (translation.get_language() or "fr").startswith("fr") else "en",
     }
-    if user.email:
-        params["customer_email"] = user.email
+    if email:
+        params["customer_email"] = email
     if PaymentMethod.PAD.value in methods:
         params["payment_method_options"] = {
             "acss_debit": {
@@ -140,7 +204,10 @@ def start_checkout(*, invoice_id: int, user: User, success_url: str, cancel_url:
     # debit adds a payment record, which changes the key and lets the person try again.
     attempts = Payment.objects.filter(invoice=invoice).count()
     closed = CheckoutSession.objects.filter(invoice=invoice, status=CheckoutSessionStatus.EXPIRED).count()
-    fingerprint = json.dumps([invoice.pk, user.pk, cents(balance), attempts, closed, params], sort_keys=True)
+    fingerprint = json.dumps(
+        [invoice.pk, user.pk if user else None, cents(balance), cents(to_pay), attempts, closed, params],
+        sort_keys=True,
+    )
     key = "logis-checkout-" + hashlib.sha256(fingerprint.encode()).hexdigest()[:40]
     try:
         session = stripe_gateway.create_checkout_session(params=params, idempotency_key=key)
@@ -154,10 +221,10 @@ def start_checkout(*, invoice_id: int, user: User, success_url: str, cancel_url:
         # was opening this session lowered the balance, and paying this session would overpay.
         locked = Invoice.objects.select_for_update().get(pk=invoice.pk)
         overpays = locked.status != InvoiceStatus.OPEN or cents(locked.amount - locked.amount_paid) < cents(
-            balance
+            to_pay
         )
         if not overpays:
-            _record_session(session, invoice=invoice, user=user, balance=balance, methods=methods)
+            _record_session(session, invoice=invoice, user=user, balance=to_pay, methods=methods)
     if overpays:
         # Closed at once, outside the transaction (no call to Stripe while the invoice is locked).
         _expire_sessions([str(session["id"])])
@@ -168,7 +235,7 @@ def start_checkout(*, invoice_id: int, user: User, success_url: str, cancel_url:
 
 
 def _record_session(
-    session: Mapping[str, Any], *, invoice: Invoice, user: User, balance: Decimal, methods: list[str]
+    session: Mapping[str, Any], *, invoice: Invoice, user: User | None, balance: Decimal, methods: list[str]
 ) -> None:
     """The session Logis opened: what the payer was asked to pay (checked against Stripe's reports)."""
     property = invoice.property

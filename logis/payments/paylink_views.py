@@ -28,7 +28,9 @@ def revoke(request: PropertyRequest, invoice_id: int) -> HttpResponse:
     if request.method == "POST":
         try:
             count = paylinks.revoke_pay_links(
-                actor=request.user, property=request.property, invoice_id=invoice.pk
+                actor=request.user,  # type: ignore[arg-type]
+                property=request.property,
+                invoice_id=invoice.pk,
             )
         except errors.InvalidTransition as exc:
             error = str(exc.message)

@@ -30,6 +30,7 @@ from logis.documents.responses import invoice_pdf_response
 from logis.documents.selectors import invoice_document
 from logis.invoicing.models import Invoice, InvoiceStatus
 from logis.payments import paylinks
+from logis.payments.checkout import start_link_checkout
 from logis.payments.models import PayLink
 from logis.payments.online import demo_mode, online_payment_available, sync_checkout_session
 from logis.portal import selectors
@@ -133,7 +134,7 @@ def _page(request: HttpRequest, link: PayLink, token: str, form: PayAmountForm |
         "form": form,
         "demo": demo_mode(),
         "token": token,
-        "pad_offered": "pad" in (prop.accepted_methods or []),
+        "pad_offered": "acss_debit" in (prop.accepted_methods or []),
     }
     return render(request, "portal/link_invoice.html", context)
 
@@ -166,8 +167,6 @@ def pay_link(request: HttpRequest, link: PayLink, token: str) -> HttpResponse:
 
 
 def _pay(request: HttpRequest, link: PayLink, token: str) -> HttpResponse:
-    from logis.payments.partial import start_link_checkout
-
     found = selectors.linked_invoice(invoice_id=link.invoice_id)
     if found is None:
         return invalid_link(request)

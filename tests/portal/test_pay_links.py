@@ -246,3 +246,62 @@ def test_no_link_in_an_email_when_nothing_is_to_pay(prop: Property, unit: Unit) 
 
 def _path(url: str) -> str:
     return "/" + url.split("://", 1)[1].split("/", 1)[1]
+
+
+# --- Paying through the link, all or part of it -------------------------------------------------
+
+
+def test_paying_part_through_the_link_leaves_the_rest_due(emailed: tuple[Invoice, str], stripe_fake) -> None:  # type: ignore[no-untyped-def]
+    from logis.payments.models import Payment
+
+    invoice, path = emailed
+    browser = Client()
+    response = browser.post(path, {"amount": "100,00"})
+    assert response.status_code == 302
+    [session] = stripe_fake.fake.sessions.values()
+    assert response["Location"] == session["url"]
+    assert session["amount_total"] == 10000
+    assert session["customer_email"] == "marie@example.com"
+    stripe_fake.fake.complete_session(session["id"])
+    back = browser.get(f"{path}?checkout=success&session_id={session['id']}", follow=True)
+    html = back.content.decode()
+    assert "Paiement reçu" in html
+    invoice.refresh_from_db()
+    assert invoice.status == InvoiceStatus.OPEN
+    assert invoice.amount_paid == Decimal("100.00")
+    assert 'value="150,00"' in html  # the rest, pre-filled
+    [payment] = Payment.objects.filter(invoice=invoice)
+    assert payment.amount == Decimal("100.00")
+    assert EmailMessage.objects.filter(key=f"payment-receipt:{payment.pk}").exists()
+
+
+@pytest.mark.parametrize(
+    ("typed", "message"),
+    [
+        ("0,50", "Le montant minimal"),
+        ("300", "plus que le solde dû"),
+    ],
+)
+def test_an_amount_out_of_bounds_is_refused_beside_the_field_and_kept(
+    emailed: tuple[Invoice, str], stripe_fake, typed: str, message: str
+) -> None:  # type: ignore[no-untyped-def]
+    _invoice, path = emailed
+    response = Client().post(path, {"amount": typed})
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert message in html
+    assert f'value="{typed}"' in html
+    assert 'aria-invalid="true"' in html or "is-invalid" in html
+    assert not stripe_fake.fake.sessions
+
+
+def test_a_signed_in_resident_pays_part_of_an_invoice(
+    resident_client: Client, prop: Property, unit: Unit, stripe_fake
+) -> None:  # type: ignore[no-untyped-def]
+    invoice = open_invoice(prop, number=4, unit=unit, amount=Decimal("300.00"))
+    response = resident_client.post(reverse("portal:pay", args=[invoice.pk]), {"amount": "45,50"})
+    assert response.status_code == 302
+    [session] = stripe_fake.fake.sessions.values()
+    assert session["amount_total"] == 4550
+    refused = resident_client.post(reverse("portal:pay", args=[invoice.pk]), {"amount": "0"})
+    assert "Le montant minimal" in refused.content.decode()
