@@ -42,8 +42,9 @@ MINIMUM_ONLINE = Decimal("1.00")
 
 
 def _no_referrer(response: HttpResponse) -> HttpResponse:
-    # The token is in the address: never sent on to another site, never kept by a shared cache.
-    response["Referrer-Policy"] = "no-referrer"
+    # The token is in the address: never sent on to another site (same-origin: a no-referrer policy
+    # would make the browser send « Origin: null » with the pay form, which CSRF refuses), never cached.
+    response["Referrer-Policy"] = "same-origin"
     response["Cache-Control"] = "no-store"
     return response
 

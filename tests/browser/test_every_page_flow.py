@@ -26,6 +26,7 @@ from logis.billing.services import create_batch
 from logis.core.dates import today_in
 from logis.invoicing.models import Invoice
 from logis.payments.models import Payment
+from logis.payments.paylinks import create_pay_link
 from logis.payments.services import record_payment
 from logis.properties.models import Property, Resident, Unit
 from tests.browser.conftest import TIMEOUT_MS, sign_in
@@ -107,6 +108,7 @@ def _tour() -> Tour:
         f"{p}/payments/",
         f"{p}/payments/record/{marie_invoice.pk}/",
         f"{p}/payments/{cheque.pk}/reverse/",
+        f"{p}/payments/invoices/{marie_invoice.pk}/revoke-pay-links/",
         f"{p}/reports/",
         f"{p}/settings/",
         f"{p}/settings/payments/",
@@ -122,6 +124,8 @@ def _tour() -> Tour:
         f"/portal/invoices/{marie_invoice.pk}/",
         f"/portal/receipts/{payment.pk}/",
         f"/portal/units/{unit.pk}/statement/",
+        # « Voir et payer » from an email (decision 0025): the page opens signed in or not.
+        "/" + create_pay_link(invoice=marie_invoice).split("://", 1)[1].split("/", 1)[1],
         "/accounts/2fa/",
     ]
     return Tour(manager=manager_pages, portal=portal_pages)
