@@ -25,7 +25,6 @@ from logis.payments import stripe_gateway
 from logis.payments.checkout import (
     OnlinePaymentProblem,
     PaymentProviderUnavailable,
-    balance_changed,
     cents,
     from_cents,
 )
@@ -34,11 +33,10 @@ from logis.payments.models import (
     PaymentKind,
     PaymentStatus,
 )
+from logis.payments.settlement import SETTLED_FIELDS, settle
 from logis.properties.models import ONLINE_METHODS, Property, Unit
 
 logger = logging.getLogger(__name__)
-
-_INVOICE_FIELDS = ["status", "amount_paid", "paid_at"]
 
 
 # --- Refunds --------------------------------------------------------------------------------------
@@ -107,7 +105,7 @@ def _record_refund(
         if existing is not None:
             return existing, False
         amount = from_cents(refund["amount"])
-        before = audit.snapshot(invoice, _INVOICE_FIELDS)
+        before = audit.snapshot(invoice, SETTLED_FIELDS)
         try:
             with transaction.atomic():
                 payment = Payment.objects.create(
@@ -130,12 +128,7 @@ def _record_refund(
             return Payment.objects.get(provider_payment_id=refund_id, kind=PaymentKind.REFUND), False
         from_credit, from_invoice = _split_refund(original, invoice, amount)
         if from_invoice > 0:
-            balance_changed(invoice.pk)
-            invoice.amount_paid -= from_invoice
-            if invoice.status == InvoiceStatus.PAID:
-                invoice.status = InvoiceStatus.OPEN
-                invoice.paid_at = None
-            invoice.save(update_fields=[*_INVOICE_FIELDS, "updated_at"])
+            settle(invoice, -from_invoice)
         if from_credit > 0:
             _take_back_credit(payment, invoice, from_credit, note=note, actor=actor)
         audit.record(
@@ -156,7 +149,7 @@ def _record_refund(
             "invoice.payment_refunded",
             invoice,
             before=before,
-            after=audit.snapshot(invoice, _INVOICE_FIELDS),
+            after=audit.snapshot(invoice, SETTLED_FIELDS),
         )
         return payment, True
 

@@ -24,7 +24,6 @@ from logis.invoicing.models import Invoice, InvoiceStatus
 from logis.payments import stripe_gateway
 from logis.payments.checkout import (
     OnlinePaymentProblem,
-    balance_changed,
     cents,
     from_cents,
 )
@@ -37,11 +36,11 @@ from logis.payments.models import (
     WebhookEvent,
 )
 from logis.payments.online_refunds import record_charge_refunded
+from logis.payments.settlement import SETTLED_FIELDS, settle
 from logis.properties.models import PaymentMethod, Property
 
 logger = logging.getLogger(__name__)
 
-_INVOICE_FIELDS = ["status", "amount_paid", "paid_at"]
 COMPLETED = "checkout.session.completed"
 ASYNC_SUCCEEDED = "checkout.session.async_payment_succeeded"
 ASYNC_FAILED = "checkout.session.async_payment_failed"
@@ -74,18 +73,12 @@ def _apply_to_invoice(payment: Payment, invoice: Invoice) -> None:
     from logis.payments.credits import add_credit
     from logis.payments.models import CreditKind
 
-    before = audit.snapshot(invoice, _INVOICE_FIELDS)
+    before = audit.snapshot(invoice, SETTLED_FIELDS)
     applicable = invoice.status in (InvoiceStatus.OPEN, InvoiceStatus.PAID)
     balance = invoice.amount - invoice.amount_paid if applicable else Decimal("0.00")
     applied = min(payment.amount, max(balance, Decimal("0.00")))
-    if applied > 0:
-        # Other pages still open for this invoice (a co-owner's, another tab's) now ask too much.
-        balance_changed(invoice.pk, keep=payment.provider_session_id)
-        invoice.amount_paid += applied
-        if invoice.amount_paid == invoice.amount:
-            invoice.status = InvoiceStatus.PAID
-            invoice.paid_at = timezone.now()
-        invoice.save(update_fields=[*_INVOICE_FIELDS, "updated_at"])
+    # Other pages still open for this invoice (a co-owner's, another tab's) now ask too much.
+    settle(invoice, applied, keep_session=payment.provider_session_id)
     excess = payment.amount - applied
     if excess > 0:
         with translation.override(invoice.property.language):
@@ -109,7 +102,7 @@ def _apply_to_invoice(payment: Payment, invoice: Invoice) -> None:
         "invoice.payment_applied",
         invoice,
         before=before,
-        after={**audit.snapshot(invoice, _INVOICE_FIELDS), "payment": payment.pk, "credit": excess},
+        after={**audit.snapshot(invoice, SETTLED_FIELDS), "payment": payment.pk, "credit": excess},
     )
     from logis.notifications.services import queue_payment_receipt_email
 
