@@ -27,7 +27,9 @@ from tests.payments.stripe_fake import (
 def test_a_link_payment_of_part_of_the_balance_is_recorded_once_whatever_stripe_repeats(
     db: None, stripe_fake: RunningFake, client: Client
 ) -> None:
-    building: Property = PropertyFactory(name="Les Jardins du Parc", accepted_methods=["card"])
+    building = Property.objects.get(
+        pk=PropertyFactory(name="Les Jardins du Parc", accepted_methods=["card"]).pk
+    )
     p = payer(building, amount=Decimal("250.00"))
     create_pay_link(invoice=p.invoice, sent_to="marie@example.com")
     link = PayLink.objects.get(invoice=p.invoice)
