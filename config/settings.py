@@ -246,6 +246,10 @@ CACHES = {
 }
 # Requests per minute per API token (429 with Retry-After beyond); 0: no limit.
 API_RATE_LIMIT_PER_MINUTE = int(os.environ.get("LOGIS_API_RATE_LIMIT", "120"))
+# « Voir et payer » links in invoice and reminder emails (docs/decisions/0025): valid this many days, and
+# at most this many requests per minute from one client address to any of them (0: no limit).
+PAY_LINK_DAYS = int(os.environ.get("LOGIS_PAY_LINK_DAYS", "30"))
+PAY_LINK_RATE_LIMIT_PER_MINUTE = int(os.environ.get("LOGIS_PAY_LINK_RATE_LIMIT", "30"))
 
 # --- Imports: how long an uploaded spreadsheet is kept (logis/imports/retention.py) -------------
 IMPORT_PREVIEW_HOURS = int(os.environ.get("LOGIS_IMPORT_PREVIEW_HOURS", "24"))

@@ -31,6 +31,7 @@ from logis.core.permissions import SYSTEM, Action, Actor, require, user_or_none
 from logis.invoicing.models import Invoice, InvoiceStatus
 from logis.notifications.models import EmailMessage
 from logis.notifications.services import invoice_email_blocker, invoice_link, queue_resident_email
+from logis.payments.paylinks import email_pay_link, link_days
 from logis.properties.models import Property, Resident
 
 logger = logging.getLogger(__name__)
@@ -96,6 +97,8 @@ def render_reminder(
             "balance": format_amount(invoice.amount - invoice.amount_paid, language),
             "due_date": due,
             "link": invoice_link(invoice),
+            "pay_link": email_pay_link(invoice=invoice, sent_to=resident.email or ""),
+            "pay_link_days": link_days(),
         }
         text = render_to_string("collections/email/invoice_reminder.txt", context).strip() + "\n"
         html = render_to_string("collections/email/invoice_reminder.html", context)

@@ -10,7 +10,7 @@ from django.utils.translation import pgettext
 
 from logis.documents.pdf import render_invoice_pdf, render_receipt_pdf
 from logis.documents.selectors import InvoiceDocument, ReceiptDocument
-from logis.payments.online import online_payment_available
+from logis.payments.availability import online_payment_available
 
 
 def _name(word: str, suffix: str) -> str:

@@ -145,6 +145,13 @@ def invoice_link(invoice: Invoice) -> str:
     return f"{settings.SITE_URL}{path}"
 
 
+def _pay_link(invoice: Invoice, resident: Resident) -> str:
+    """A new « Voir et payer » link for this email (docs/decisions/0025), or "" when nothing is to pay."""
+    from logis.payments.paylinks import email_pay_link
+
+    return email_pay_link(invoice=invoice, sent_to=resident.email or "")
+
+
 def _email_language(resident: Resident, invoice: Invoice) -> str:
     for candidate in (resident.language, invoice.property.language):
         if candidate in LANGUAGES:
@@ -171,6 +178,8 @@ def render_invoice_published(*, invoice: Invoice, resident: Resident, language: 
             "description": invoice.description.strip(),
             "link": invoice_link(invoice),
             "lines": lines_for_documents(invoice, language),
+            "pay_link": _pay_link(invoice, resident),
+            "pay_link_days": settings.PAY_LINK_DAYS,
         }
         text = render_to_string("notifications/email/invoice_published.txt", context).strip() + "\n"
         html = render_to_string("notifications/email/invoice_published.html", context)

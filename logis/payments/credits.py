@@ -11,7 +11,6 @@ from decimal import Decimal
 from django.db import transaction
 from django.db.models import DecimalField, Sum, Value
 from django.db.models.functions import Coalesce
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from logis.core import audit
@@ -21,9 +20,9 @@ from logis.core.money import format_amount
 from logis.core.permissions import Action, Actor, require, user_or_none
 from logis.invoicing.models import Invoice, InvoiceStatus
 from logis.payments.models import CREDIT_METHOD, CreditKind, Payment, PaymentKind, PaymentStatus, UnitCredit
+from logis.payments.settlement import SETTLED_FIELDS, settle
 from logis.properties.models import Property, Unit
 
-_INVOICE_FIELDS = ["status", "amount_paid", "paid_at"]
 REASON_MAX = 500
 
 
@@ -128,7 +127,7 @@ def apply_credit(
                     % {"balance": format_amount(balance)}
                 }
             )
-        before = audit.snapshot(invoice, _INVOICE_FIELDS)
+        before = audit.snapshot(invoice, SETTLED_FIELDS)
         payment = Payment.objects.create(
             property=property,
             unit=unit,
@@ -150,14 +149,7 @@ def apply_credit(
             payment=payment,
             created_by=user_or_none(actor),
         )
-        invoice.amount_paid += amount
-        from logis.payments.online import balance_changed
-
-        balance_changed(invoice.pk)
-        if invoice.amount_paid == invoice.amount:
-            invoice.status = InvoiceStatus.PAID
-            invoice.paid_at = timezone.now()
-        invoice.save(update_fields=[*_INVOICE_FIELDS, "updated_at"])
+        settle(invoice, amount)
         audit.record(
             actor,
             "unit.credit_applied",
@@ -170,7 +162,7 @@ def apply_credit(
             "invoice.payment_applied",
             invoice,
             before=before,
-            after=audit.snapshot(invoice, _INVOICE_FIELDS),
+            after=audit.snapshot(invoice, SETTLED_FIELDS),
         )
         return payment
 

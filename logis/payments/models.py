@@ -221,3 +221,33 @@ class FakeStripeObject(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.object_id}"
+
+
+class PayLink(models.Model):
+    """A « Voir et payer » link of one published invoice, sent in its emails: it opens that invoice and
+    lets whoever holds it pay, without signing in, until it expires or a manager revokes it.
+
+    Only the SHA-256 of the token is stored (the email is the one place the token exists); the link also
+    names the invoice, so a token shown with another invoice's number finds nothing (docs/decisions/0025).
+    """
+
+    invoice = models.ForeignKey("invoicing.Invoice", on_delete=models.CASCADE, related_name="pay_links")
+    token_hash = models.CharField(max_length=64, unique=True, editable=False)
+    # To whom the email carrying it went (empty when unknown): shown to the manager, never to the payer.
+    sent_to = models.EmailField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    revoked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    last_used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["invoice", "-created_at"], name="pay_link_by_invoice")]
+        verbose_name = _("pay link")
+        verbose_name_plural = _("pay links")
+
+    def __str__(self) -> str:
+        return f"pay link {self.pk} of invoice {self.invoice_id}"

@@ -15,7 +15,7 @@ from logis.core.forms import AmountField, StyledForm
 from logis.core.money import format_amount
 from logis.core.permissions import Action
 from logis.core.views import PropertyRequest, is_htmx, property_view
-from logis.payments import online
+from logis.payments import availability, online_refunds
 from logis.payments.models import Payment
 
 
@@ -34,18 +34,18 @@ def refund_online(request: PropertyRequest, payment_id: int) -> HttpResponse:
     if payment is None:
         raise Http404
     invoice_url = reverse("invoicing:detail", args=[request.property.pk, payment.invoice_id])
-    refundable = payment.amount - online._refunded_so_far(payment)
+    refundable = payment.amount - online_refunds.refunded_so_far(payment)
     initial = {"amount": format_amount(refundable).replace("$", "").strip()}
     if request.GET.get("overpaid"):
         # « Refund the excess to the card »: the excess the invoice page offers, the reason written.
-        for payment_, excess in online.overpayments_to_refund(payment.invoice):
+        for payment_, excess in online_refunds.overpayments_to_refund(payment.invoice):
             if payment_.pk == payment.pk:
                 initial = {
                     "amount": format_amount(excess).replace("$", "").strip(),
                     "reason": _("Paid twice: the excess is refunded to the card."),
                 }
     form = OnlineRefundForm(request.POST or None, initial=initial)
-    if not online.refundable_online(payment) or refundable <= 0:
+    if not online_refunds.refundable_online(payment) or refundable <= 0:
         # add_error() needs the form cleaned (bound) or at least its cleaned data (a link to a cheque's
         # refund, or a POST to it): without them it raised AttributeError, a 500.
         form.is_valid()
@@ -53,7 +53,7 @@ def refund_online(request: PropertyRequest, payment_id: int) -> HttpResponse:
         form.add_error(None, _("Only a received online payment can be refunded through Stripe."))
     elif request.method == "POST" and form.is_valid():
         try:
-            refund = online.refund_online_payment(
+            refund = online_refunds.refund_online_payment(
                 property=request.property,
                 payment_id=payment.pk,
                 actor=request.user,  # type: ignore[arg-type]
@@ -80,7 +80,7 @@ def refund_online(request: PropertyRequest, payment_id: int) -> HttpResponse:
         "form": form,
         "payment": payment,
         "refundable": refundable,
-        "demo": online.demo_mode(),
+        "demo": availability.demo_mode(),
         "action": reverse("payments:refund_online", args=[request.property.pk, payment.pk]),
         "dialog_title": _("Refund through Stripe"),
         "submit_label": pgettext("payment", "Refund"),

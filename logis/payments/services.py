@@ -9,7 +9,6 @@ import uuid
 from decimal import Decimal
 
 from django.db import transaction
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from logis.accounts.models import User
@@ -21,7 +20,7 @@ from logis.core.permissions import Action, require
 from logis.invoicing.models import Invoice, InvoiceStatus
 from logis.notifications.services import queue_payment_receipt_email
 from logis.payments.models import CREDIT_METHOD, NOTE_MAX, CreditKind, Payment, PaymentKind, PaymentStatus
-from logis.payments.online import balance_changed
+from logis.payments.settlement import SETTLED_FIELDS, settle
 from logis.properties.models import PaymentMethod, Property
 
 MANUAL_METHODS = (PaymentMethod.CHEQUE, PaymentMethod.INTERAC, PaymentMethod.CASH, PaymentMethod.OTHER)
@@ -48,9 +47,6 @@ def payment_date_error(property: Property, paid_on: dt.date | None) -> str | Non
     if paid_on > today:
         return _("The payment date cannot be in the future.")
     return date_range_error(paid_on, earliest=earliest_payment_date(property), latest=today)
-
-
-_INVOICE_FIELDS = ["status", "amount_paid", "paid_at"]
 
 
 def _locked_invoice(property: Property, invoice_id: int) -> Invoice:
@@ -139,7 +135,7 @@ def record_payment_once(
             errors["note"] = _("At most %(max)d characters.") % {"max": NOTE_MAX}
         if errors:
             raise ValidationError(errors)
-        before = audit.snapshot(invoice, _INVOICE_FIELDS)
+        before = audit.snapshot(invoice, SETTLED_FIELDS)
         payment = Payment.objects.create(
             property=property,
             unit_id=invoice.unit_id,
@@ -154,11 +150,7 @@ def record_payment_once(
             recorded_by=actor,
             request_token=request_token,
         )
-        invoice.amount_paid += amount
-        if invoice.amount_paid == invoice.amount:
-            invoice.status = InvoiceStatus.PAID
-            invoice.paid_at = timezone.now()
-        invoice.save(update_fields=[*_INVOICE_FIELDS, "updated_at"])
+        settle(invoice, amount)
         audit.record(
             actor,
             "payment.recorded",
@@ -170,11 +162,10 @@ def record_payment_once(
             "invoice.payment_applied",
             invoice,
             before=before,
-            after=audit.snapshot(invoice, _INVOICE_FIELDS),
+            after=audit.snapshot(invoice, SETTLED_FIELDS),
         )
         # In this transaction: the receipt is queued if and only if the payment is recorded.
         queue_payment_receipt_email(payment=payment)
-        balance_changed(invoice.pk)
         return payment, True
 
 
@@ -205,15 +196,6 @@ def _check_reason(reason: str, message: str) -> str:
     return reason
 
 
-def _lower_amount_paid(invoice: Invoice, amount: Decimal) -> None:
-    balance_changed(invoice.pk)
-    invoice.amount_paid -= amount
-    if invoice.status == InvoiceStatus.PAID:
-        invoice.status = InvoiceStatus.OPEN
-        invoice.paid_at = None
-    invoice.save(update_fields=[*_INVOICE_FIELDS, "updated_at"])
-
-
 def reverse_payment(*, property: Property, payment_id: int, actor: User, reason: str) -> Payment:
     """A payment recorded by mistake is cancelled by a reversal record, which reopens the invoice.
 
@@ -237,7 +219,7 @@ def reverse_payment(*, property: Property, payment_id: int, actor: User, reason:
                 _("This payment has been refunded in part: it can no longer be reversed.")
             )
         reason = _check_reason(reason, _("Give the reason for the reversal."))
-        before = audit.snapshot(invoice, _INVOICE_FIELDS)
+        before = audit.snapshot(invoice, SETTLED_FIELDS)
         reversal = Payment.objects.create(
             property=property,
             unit_id=original.unit_id,
@@ -252,7 +234,7 @@ def reverse_payment(*, property: Property, payment_id: int, actor: User, reason:
             reverses=original,
             recorded_by=actor,
         )
-        _lower_amount_paid(invoice, original.amount)
+        settle(invoice, -original.amount)
         if original.method == CREDIT_METHOD:
             from logis.payments.credits import add_credit
 
@@ -270,7 +252,7 @@ def reverse_payment(*, property: Property, payment_id: int, actor: User, reason:
             "invoice.payment_reversed",
             invoice,
             before=before,
-            after=audit.snapshot(invoice, _INVOICE_FIELDS),
+            after=audit.snapshot(invoice, SETTLED_FIELDS),
         )
         return reversal
 
@@ -318,7 +300,7 @@ def refund_payment(
             errors["reason"] = _("At most 500 characters.")
         if errors:
             raise ValidationError(errors)
-        before = audit.snapshot(invoice, _INVOICE_FIELDS)
+        before = audit.snapshot(invoice, SETTLED_FIELDS)
         refund = Payment.objects.create(
             property=property,
             unit_id=original.unit_id,
@@ -333,7 +315,7 @@ def refund_payment(
             reverses=original,
             recorded_by=actor,
         )
-        _lower_amount_paid(invoice, amount)
+        settle(invoice, -amount)
         audit.record(
             actor,
             "payment.refunded",
@@ -345,7 +327,7 @@ def refund_payment(
             "invoice.payment_refunded",
             invoice,
             before=before,
-            after=audit.snapshot(invoice, _INVOICE_FIELDS),
+            after=audit.snapshot(invoice, SETTLED_FIELDS),
         )
         return refund
 

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from logis.payments import online_views, views
+from logis.payments import online_views, paylink_views, views
 
 app_name = "payments"
 
@@ -11,6 +11,7 @@ urlpatterns = [
     path("<int:payment_id>/reverse/", views.reverse, name="reverse"),
     path("<int:payment_id>/refund/", views.refund, name="refund"),
     path("<int:payment_id>/refund-online/", online_views.refund_online, name="refund_online"),
+    path("invoices/<int:invoice_id>/revoke-pay-links/", paylink_views.revoke, name="revoke_pay_links"),
     path("units/<int:unit_id>/apply-credit/", views.apply_credit, name="apply_credit"),
     path("units/<int:unit_id>/refund-credit/", views.refund_credit, name="refund_credit"),
 ]

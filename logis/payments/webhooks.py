@@ -15,7 +15,7 @@ from django.http import HttpRequest, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from logis.payments import online, stripe_gateway
+from logis.payments import stripe_events, stripe_gateway
 
 logger = logging.getLogger(__name__)
 
@@ -35,7 +35,7 @@ def stripe_webhook(request: HttpRequest) -> JsonResponse:
         logger.warning("Stripe webhook refused: %s", exc)
         return JsonResponse({"error": "invalid payload"}, status=400)
     try:
-        outcome = online.handle_event(event)
+        outcome = stripe_events.handle_event(event)
     except stripe_gateway.GatewayError as exc:
         logger.warning("Stripe event %s not processed, Stripe will retry: %s", event["id"], exc)
         return JsonResponse({"error": "try again later"}, status=503)

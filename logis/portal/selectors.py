@@ -160,3 +160,24 @@ def portal_invoice(*, user: User, invoice_id: int) -> PortalInvoice | None:
         .order_by("paid_on", "created_at", "id")
     )
     return PortalInvoice(invoice=invoice, payments=payments, today=today)
+
+
+def linked_invoice(*, invoice_id: int) -> PortalInvoice | None:
+    """The invoice a valid « Voir et payer » link opens (the caller has checked the link): its status,
+    balance and payments, exactly as its residents see it; None for a draft."""
+    zone = (
+        Invoice.objects.visible_to_residents()
+        .filter(pk=invoice_id)
+        .values_list("property__timezone", flat=True)
+        .first()
+    )
+    if zone is None:
+        return None
+    today = today_in(zone)
+    invoice = Invoice.objects.with_status(today).select_related("unit", "property").get(pk=invoice_id)
+    payments = list(
+        Payment.objects.filter(invoice=invoice, kind=PaymentKind.PAYMENT).order_by(
+            "paid_on", "created_at", "id"
+        )
+    )
+    return PortalInvoice(invoice=invoice, payments=payments, today=today)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from logis.portal import views
+from logis.portal import link_views, views
 
 app_name = "portal"
 
@@ -11,4 +11,7 @@ urlpatterns = [
     path("invoices/<int:invoice_id>/pdf/", views.invoice_pdf, name="invoice_pdf"),
     path("receipts/<int:payment_id>/", views.receipt, name="receipt"),
     path("receipts/<int:payment_id>/pdf/", views.receipt_pdf, name="receipt_pdf"),
+    # « Voir et payer » from an email: no sign-in, that invoice only (docs/decisions/0025).
+    path("link/<int:invoice_id>/<str:token>/", link_views.pay_link, name="pay_link"),
+    path("link/<int:invoice_id>/<str:token>/pdf/", link_views.pay_link_pdf, name="pay_link_pdf"),
 ]

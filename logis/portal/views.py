@@ -99,15 +99,28 @@ def invoice(request: HttpRequest, invoice_id: int) -> HttpResponse:
         # The page re-checked by itself (or was refreshed) and the payment is now confirmed.
         messages.success(request, _("Payment received. Thank you!"))
         return redirect(_detail_url(request, invoice_id))
+    return _invoice_page(request, found, checkout=checkout)
+
+
+def _invoice_page(
+    request: HttpRequest, found: selectors.PortalInvoice, *, checkout: str, form: object = None
+) -> HttpResponse:
+    from logis.portal.link_views import PayAmountForm, amount_initial
+
     prop = found.invoice.property
     pending = found.pending_payment is not None or (checkout == "pending" and found.payable)
+    can_pay = found.payable and not pending and online_payment_available(prop)
+    if form is None and can_pay:
+        form = PayAmountForm(initial={"amount": amount_initial(found.balance_due)}, balance=found.balance_due)
     context = {
         "found": found,
         "invoice": found.invoice,
         "property": prop,
         "payments": found.payments,
         "pending": pending,
-        "can_pay": found.payable and not pending and online_payment_available(prop),
+        "can_pay": can_pay,
+        "form": form,
+        "pad_offered": "acss_debit" in (prop.accepted_methods or []),
         "demo": demo_mode(),
         "recheck_delays": " ".join(map(str, RECHECK_DELAYS)) if pending and checkout == "pending" else "",
         "lines_summary": lines_summary(found.invoice),
@@ -120,19 +133,37 @@ def invoice(request: HttpRequest, invoice_id: int) -> HttpResponse:
 @require_POST
 def pay(request: HttpRequest, invoice_id: int) -> HttpResponse:
     """Open a Stripe Checkout Session for the balance due and send the browser there."""
+    from logis.portal.link_views import PayAmountForm
+
     user = _user(request)
-    if selectors.portal_invoice(user=user, invoice_id=invoice_id) is None:
+    found = selectors.portal_invoice(user=user, invoice_id=invoice_id)
+    if found is None:
         raise Http404
+    amount = None
+    if "amount" in request.POST:
+        # Part of the balance (at least 1 $): kept with its message beside the field when refused.
+        form = PayAmountForm(request.POST, balance=found.balance_due)
+        if not form.is_valid():
+            return _invoice_page(request, found, checkout="", form=form)
+        amount = form.cleaned_data["amount"]
     detail = request.build_absolute_uri(reverse("portal:invoice", args=[invoice_id]))
     try:
         url = start_checkout(
             invoice_id=invoice_id,
             user=user,
+            amount=amount,
             success_url=f"{detail}?checkout=success&session_id={CHECKOUT_SESSION_PLACEHOLDER}",
             cancel_url=f"{detail}?checkout=cancelled",
         )
     except errors.NotFound as exc:
         raise Http404 from exc
+    except errors.ValidationError as exc:
+        form = PayAmountForm(request.POST, balance=found.balance_due)
+        form.is_valid()
+        for field_errors in exc.errors.values():
+            for message in field_errors:
+                form.add_error("amount", str(message))
+        return _invoice_page(request, found, checkout="", form=form)
     except errors.DomainError as exc:
         messages.error(request, str(exc.message) or _("This invoice cannot be paid online."))
         return redirect(_detail_url(request, invoice_id))

@@ -50,6 +50,8 @@ VERBS: dict[str, Promise] = {
     "invoice.published": _("Invoice published"),
     "invoice.voided": _("Invoice voided"),
     "invoice.payment_applied": _("Payment applied to the invoice"),
+    "invoice.pay_links_revoked": _("Pay links of the invoice revoked"),
+    "payment.balance_applied": _("Payment of the whole balance applied to invoices"),
     "invoice.payment_reversed": _("Payment reversed on the invoice"),
     "invoice.payment_refunded": _("Payment refunded on the invoice"),
     "payment.recorded": _("Payment recorded"),

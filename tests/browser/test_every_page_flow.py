@@ -29,6 +29,7 @@ from logis.finances.budgets import current_fiscal_year, save_budget
 from logis.finances.selectors import funds as finance_funds
 from logis.invoicing.models import Invoice
 from logis.payments.models import Payment
+from logis.payments.paylinks import create_pay_link
 from logis.payments.services import record_payment
 from logis.properties.models import Property, Resident, Unit
 from tests.browser.conftest import TIMEOUT_MS, sign_in
@@ -135,6 +136,7 @@ def _tour() -> Tour:
         f"{p}/payments/{cheque.pk}/reverse/",
         f"{p}/bank/",
         f"{p}/bank/deposits/new/",
+        f"{p}/payments/invoices/{marie_invoice.pk}/revoke-pay-links/",
         f"{p}/reports/",
         f"{p}/settings/",
         f"{p}/settings/payments/",
@@ -152,6 +154,8 @@ def _tour() -> Tour:
         f"/portal/invoices/{marie_invoice.pk}/",
         f"/portal/receipts/{payment.pk}/",
         f"/portal/units/{unit.pk}/statement/",
+        # « Voir et payer » from an email (decision 0025): the page opens signed in or not.
+        "/" + create_pay_link(invoice=marie_invoice).split("://", 1)[1].split("/", 1)[1],
         "/accounts/2fa/",
     ]
     return Tour(manager=manager_pages, portal=portal_pages)

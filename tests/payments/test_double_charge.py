@@ -13,6 +13,7 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
+from logis.core.errors import InvalidTransition
 from logis.core.models import AuditEvent
 from logis.core.permissions import Role
 from logis.invoicing import services as invoicing
@@ -140,7 +141,7 @@ def test_no_page_is_opened_for_more_than_the_balance_due_at_that_moment(
         return session
 
     monkeypatch.setattr(stripe_gateway, "create_checkout_session", create_while_a_cheque_is_recorded)
-    with pytest.raises(online.InvalidTransition):
+    with pytest.raises(InvalidTransition):
         _open_page(p)
     assert not CheckoutSession.objects.exists()
     (session,) = stripe_fake.fake.sessions.values()

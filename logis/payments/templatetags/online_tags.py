@@ -7,7 +7,7 @@ from decimal import Decimal
 from django import template
 
 from logis.payments.models import Payment, PaymentStatus
-from logis.payments.online import refundable_online
+from logis.payments.online_refunds import refundable_online
 
 register = template.Library()
 
@@ -28,6 +28,15 @@ def overpayments_of(invoice: object) -> list[tuple[Payment, Decimal]]:
     """``{% overpayments_of invoice as overpaid %}``: online payments whose excess waits in the unit's
     credit, with what can be refunded to the card now."""
     from logis.invoicing.models import Invoice
-    from logis.payments.online import overpayments_to_refund
+    from logis.payments.online_refunds import overpayments_to_refund
 
     return overpayments_to_refund(invoice) if isinstance(invoice, Invoice) else []
+
+
+@register.simple_tag
+def pay_links_of(invoice: object) -> list[object]:
+    """``{% pay_links_of invoice as links %}``: the « Voir et payer » links of this invoice still valid."""
+    from logis.invoicing.models import Invoice
+    from logis.payments.paylinks import active_links
+
+    return list(active_links(invoice)) if isinstance(invoice, Invoice) else []
