@@ -18,9 +18,11 @@ from __future__ import annotations
 
 import argparse
 import cProfile
+import html
 import io
 import os
 import pstats
+import re
 import statistics
 import sys
 import time
@@ -38,6 +40,9 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--requests", type=int, default=50, help="timed requests (50)")
     parser.add_argument("--warmup", type=int, default=3, help="untimed warm-up requests (3)")
     parser.add_argument("--show-queries", action="store_true", help="print the page's SQL queries")
+    parser.add_argument(
+        "--explain", action="store_true", help="print EXPLAIN ANALYZE of the page's queries (PostgreSQL)"
+    )
     parser.add_argument("--profile", action="store_true", help="print a cProfile of one page request")
     parser.add_argument(
         "--only",
@@ -141,6 +146,23 @@ def _bare_queries(property_id: int, today: Any) -> tuple[Callable[[], object], C
     return cards, rows
 
 
+def _explain(captured: list[dict[str, Any]]) -> None:
+    """EXPLAIN ANALYZE of each SELECT a page ran (the plans recorded in docs/decisions/0026)."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        print("  (--explain needs PostgreSQL)")
+        return
+    with connection.cursor() as cursor:
+        for i, query in enumerate(captured, 1):
+            sql = query["sql"]
+            if not sql.lstrip().upper().startswith("SELECT"):
+                continue
+            cursor.execute(f"EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) {sql}")
+            plan = "\n      ".join(row[0] for row in cursor.fetchall())
+            print(f"  [{i}] {sql[:300]}\n      {plan}")
+
+
 def run(args: argparse.Namespace) -> str:
     from django.db import connection
     from django.test import Client
@@ -207,6 +229,20 @@ def run(args: argparse.Namespace) -> str:
     if args.show_queries:
         for i, query in enumerate(captured, 1):
             print(f"  [{i}] {query['time']}s {query['sql']}")
+    if args.explain:
+        _explain(captured)
+        # A page deep in the list: the Next link of the first page, followed three times.
+        deep_url, body = url, response.content.decode()
+        for _ in range(3):
+            found = re.search(r'href="\?([^"]*)"[^>]*rel="next"', body)
+            if not found:
+                break
+            deep_url = f"{url}?{html.unescape(found.group(1))}"
+            body = client.get(deep_url).content.decode()
+        with CaptureQueriesContext(connection) as deep:
+            client.get(deep_url)
+        print(f"\nA deeper page {deep_url[:80]}…:")
+        _explain([q for q in deep.captured_queries if "invoicing_invoice" in q["sql"]])
     if args.profile:
         profiler = cProfile.Profile()
         profiler.runcall(page)
