@@ -18,9 +18,11 @@ from __future__ import annotations
 
 import argparse
 import cProfile
+import html
 import io
 import os
 import pstats
+import re
 import statistics
 import sys
 import time
@@ -38,11 +40,36 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--requests", type=int, default=50, help="timed requests (50)")
     parser.add_argument("--warmup", type=int, default=3, help="untimed warm-up requests (3)")
     parser.add_argument("--show-queries", action="store_true", help="print the page's SQL queries")
+    parser.add_argument(
+        "--explain", action="store_true", help="print EXPLAIN ANALYZE of the page's queries (PostgreSQL)"
+    )
     parser.add_argument("--profile", action="store_true", help="print a cProfile of one page request")
     parser.add_argument(
         "--only",
-        choices=["invoices_page", "batch_create", "pdf_documents", "import_units"],
-        help="run one benchmark (default: all)",
+        choices=[
+            "invoices_page",
+            "batch_create",
+            "pdf_documents",
+            "import_units",
+            "growth",
+            "http",
+            "portfolio",
+        ],
+        action="append",
+        help="run this benchmark (repeat for several; default: all)",
+    )
+    parser.add_argument(
+        "--growth-sizes", default="20000,200000", help="bench growth: invoice counts, comma-separated"
+    )
+    parser.add_argument("--huge", action="store_true", help="bench growth also at 2,000,000 invoices (long)")
+    parser.add_argument("--port", type=int, default=8107, help="bench http: gunicorn's loopback port (8107)")
+    parser.add_argument("--workers", type=int, default=4, help="bench http: gunicorn workers (4)")
+    parser.add_argument("--connections", type=int, default=16, help="bench http: wrk connections (16)")
+    parser.add_argument("--http-seconds", type=int, default=20, help="bench http: seconds per endpoint (20)")
+    parser.add_argument("--portfolio-properties", type=int, default=300, help="bench portfolio (300)")
+    parser.add_argument("--portfolio-units", type=int, default=100, help="bench portfolio: units each (100)")
+    parser.add_argument(
+        "--portfolio-months", type=int, default=60, help="bench portfolio: months of dues (60)"
     )
     args = parser.parse_args(argv)
     if args.units < 1 or args.invoices < 0 or args.requests < 1 or args.warmup < 0:
@@ -119,18 +146,35 @@ def _bare_queries(property_id: int, today: Any) -> tuple[Callable[[], object], C
     return cards, rows
 
 
+def _explain(captured: list[dict[str, Any]]) -> None:
+    """EXPLAIN ANALYZE of each SELECT a page ran (the plans recorded in docs/decisions/0026)."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        print("  (--explain needs PostgreSQL)")
+        return
+    with connection.cursor() as cursor:
+        for i, query in enumerate(captured, 1):
+            sql = query["sql"]
+            if not sql.lstrip().upper().startswith("SELECT"):
+                continue
+            cursor.execute(f"EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) {sql}")
+            plan = "\n      ".join(row[0] for row in cursor.fetchall())
+            print(f"  [{i}] {sql[:300]}\n      {plan}")
+
+
 def run(args: argparse.Namespace) -> str:
     from django.db import connection
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
     from django.urls import reverse
 
-    from bench.data import generate
+    from bench.data import generated
     from logis.core.dates import today_in
 
     print(f"Generating {args.units:,} units and {args.invoices:,} invoices on {connection.vendor} …")
     start = time.perf_counter()
-    data = generate(units=args.units, invoices=args.invoices)
+    data = generated(units=args.units, invoices=args.invoices)
     generation_s = time.perf_counter() - start
     states = ", ".join(f"{k} {v:,}" for k, v in data.counts.items())
     print(
@@ -185,6 +229,20 @@ def run(args: argparse.Namespace) -> str:
     if args.show_queries:
         for i, query in enumerate(captured, 1):
             print(f"  [{i}] {query['time']}s {query['sql']}")
+    if args.explain:
+        _explain(captured)
+        # A page deep in the list: the Next link of the first page, followed three times.
+        deep_url, body = url, response.content.decode()
+        for _ in range(3):
+            found = re.search(r'href="\?([^"]*)"[^>]*rel="next"', body)
+            if not found:
+                break
+            deep_url = f"{url}?{html.unescape(found.group(1))}"
+            body = client.get(deep_url).content.decode()
+        with CaptureQueriesContext(connection) as deep:
+            client.get(deep_url)
+        print(f"\nA deeper page {deep_url[:80]}…:")
+        _explain([q for q in deep.captured_queries if "invoicing_invoice" in q["sql"]])
     if args.profile:
         profiler = cProfile.Profile()
         profiler.runcall(page)
@@ -261,20 +319,57 @@ def main(argv: list[str] | None = None) -> int:
     )
     lines = []
     try:
-        if args.only in (None, "invoices_page"):
+        if not args.only or "invoices_page" in args.only:
             lines.append(run(args))
-        if args.only in (None, "batch_create"):
+        if not args.only or "batch_create" in args.only:
             from bench.batch import run_batch
 
             lines.append(run_batch(units=args.units))
-        if args.only in (None, "pdf_documents"):
+        if not args.only or "pdf_documents" in args.only:
             from bench.documents import run_documents
 
             lines.append(run_documents(requests=args.requests, warmup=args.warmup))
-        if args.only in (None, "import_units"):
+        if not args.only or "import_units" in args.only:
             from bench.imports import run_imports
 
             lines.append(run_imports(units=args.units))
+        if not args.only or "growth" in args.only:
+            from bench.growth import run_growth
+
+            lines.append(
+                run_growth(
+                    units=args.units,
+                    requests=args.requests,
+                    warmup=args.warmup,
+                    sizes=[int(n) for n in args.growth_sizes.split(",")],
+                    huge=args.huge,
+                )
+            )
+        if not args.only or "http" in args.only:
+            from bench.data import generated
+            from bench.http import run_http
+
+            lines.append(
+                run_http(
+                    data=generated(units=args.units, invoices=args.invoices),
+                    port=args.port,
+                    workers=args.workers,
+                    connections=args.connections,
+                    seconds=args.http_seconds,
+                )
+            )
+        if not args.only or "portfolio" in args.only:
+            from bench.portfolio import run_portfolio
+
+            lines.append(
+                run_portfolio(
+                    properties=args.portfolio_properties,
+                    units=args.portfolio_units,
+                    months=args.portfolio_months,
+                    requests=args.requests,
+                    warmup=args.warmup,
+                )
+            )
     finally:
         teardown_databases(old_config, verbosity=0)
     print("\n".join(lines))

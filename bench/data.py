@@ -78,19 +78,33 @@ def _amount(rng: random.Random, title_kind: int) -> Decimal:
     return Decimal(rng.randrange(15_000, 95_000)) / 100
 
 
-def generate(*, units: int, invoices: int, seed: int = 42, log: bool = True) -> Generated:
-    """Create the property, its manager, ``units`` units (95 % with a primary resident) and invoices."""
+_GENERATED: dict[tuple[int, int], Generated] = {}
+
+
+def generated(*, units: int, invoices: int) -> Generated:
+    """``generate`` once per size in a run: the benchmarks that need the same data share it."""
+    key = (units, invoices)
+    if key not in _GENERATED:
+        _GENERATED[key] = generate(
+            units=units, invoices=invoices, label="" if not _GENERATED else f"-{invoices}"
+        )
+    return _GENERATED[key]
+
+
+def generate(*, units: int, invoices: int, seed: int = 42, log: bool = True, label: str = "") -> Generated:
+    """Create the property, its manager, ``units`` units (95 % with a primary resident) and invoices.
+    ``label`` tells apart several generated properties in one database (manager and resident emails)."""
     rng = random.Random(seed)
     today = today_in(TZ)
     zone = ZoneInfo(TZ)
 
     prop = Property.objects.create(
-        name="Bench — Domaine des Érables",
+        name=f"Bench — Domaine des Érables{label}",
         address="1000, boulevard du Banc-d'essai, Montréal",
         timezone=TZ,
         payments_enabled=True,
     )
-    manager = User.objects.create_user("bench-manager@example.com", "bench-pw-123", language="fr")
+    manager = User.objects.create_user(f"bench-manager{label}@example.com", "bench-pw-123", language="fr")
     Membership.objects.create(user=manager, property=prop, role=Role.MANAGER)
 
     unit_objs = [Unit(property=prop, number=n, sort_key=natural_key(n)) for n in _unit_numbers(units)]
@@ -102,7 +116,7 @@ def generate(*, units: int, invoices: int, seed: int = 42, log: bool = True) -> 
         Resident(
             property=prop,
             name=f"Résident {i}",
-            email=f"resident{i}@bench.example.com",
+            email=f"resident{i}{label}@bench.example.com",
             language="fr" if rng.random() < 0.8 else "en",
         )
         for i in range(len(with_resident))

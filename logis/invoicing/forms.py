@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import html
 import uuid
 from decimal import Decimal
 from typing import Any
@@ -10,7 +12,6 @@ from typing import Any
 from django import forms
 from django.forms.utils import flatatt
 from django.utils import formats
-from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
@@ -66,11 +67,18 @@ class FastSelect(forms.Select):
         final = self.build_attrs(self.attrs, attrs)
         final["name"] = name
         chosen = "" if value is None else str(value)
-        parts = [
-            f'<option value="{escape(v)}"{" selected" if v == chosen else ""}>{escape(label)}</option>'
-            for v, label in self.fast_options
-        ]
-        return mark_safe(f"<select{flatatt(final)}>{''.join(parts)}</select>")
+        options = _options_html(tuple((v, str(label)) for v, label in self.fast_options))
+        if any(v == chosen for v, _label in self.fast_options):
+            mark = f'<option value="{html.escape(chosen)}">'
+            options = options.replace(mark, f'<option value="{html.escape(chosen)}" selected>', 1)
+        return mark_safe(f"<select{flatatt(final)}>{options}</select>")
+
+
+@functools.lru_cache(maxsize=64)
+def _options_html(options: tuple[tuple[str, str], ...]) -> str:
+    """The ``<option>``s of a unit list, built once per distinct list (a property's units change rarely):
+    the Factures page then only marks the chosen one."""
+    return "".join(f'<option value="{html.escape(v)}">{html.escape(label)}</option>' for v, label in options)
 
 
 def unit_choices(units: list[tuple[int, str]], empty: str) -> list[tuple[str, str]]:

@@ -142,6 +142,15 @@ class Invoice(models.Model):
             models.Index(fields=["property", "-created_at", "-id"]),
             models.Index(fields=["property", "due_date"]),
             models.Index(fields=["unit", "status"]),
+            # The invoices still owed or not yet billed (open, draft): a small share of a property's history,
+            # which is mostly paid. The portfolio's balances (and any open/overdue sum) read only these
+            # entries, amounts included (index-only scan on PostgreSQL). docs/decisions/0026.
+            models.Index(
+                fields=["property", "status", "due_date"],
+                include=["amount", "amount_paid"],
+                condition=Q(status__in=["open", "draft"]),
+                name="invoice_unsettled_idx",
+            ),
         ]
         verbose_name = _("invoice")
         verbose_name_plural = _("invoices")

@@ -13,10 +13,11 @@ from typing import TYPE_CHECKING, Any
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.paginator import Page, Paginator
 from django.core.validators import validate_email
-from django.db.models import Count, F, OrderBy, Q, QuerySet, Sum
+from django.db.models import Count, F, OrderBy, Q, QuerySet, Sum, Value
 from django.db.models.functions import Coalesce
 from django.utils.translation import gettext as _
 
+from logis.core import keyset
 from logis.core.models import AuditEvent
 from logis.invoicing.models import Invoice, InvoiceStatus, overdue_q
 from logis.notifications.models import EmailMessage
@@ -43,6 +44,21 @@ SORTS: dict[str, list[Any]] = {
     "created": ["created_at", "id"],
 }
 DEFAULT_SORT = "-created"
+
+# The same orders for keyset pages (logis.core.keyset): values readable on each row, ending with the id.
+# ``number_key``: the number, drafts (no number) after every number (an annotation of ``invoice_list``).
+KEYSET_ORDERS: dict[str, list[tuple[str, bool]]] = {
+    "number": [("number_key", False), ("id", False)],
+    "unit": [("unit__sort_key", False), ("created_at", True), ("id", True)],
+    "title": [("title", False), ("id", False)],
+    "amount": [("amount", False), ("id", False)],
+    "balance": [("balance_due", False), ("id", False)],
+    "due": [("due_date", False), ("id", False)],
+    "status": [("display_status", False), ("id", False)],
+    "created": [("created_at", False), ("id", False)],
+}
+# Larger than any invoice number (a PositiveIntegerField): where drafts sort.
+NO_NUMBER = 2_147_483_647
 
 
 @dataclass(frozen=True)
@@ -210,6 +226,30 @@ def _search_q(search: str) -> Q:
         Q(Contains(Fold("resident__name"), term)) | Q(Contains(Fold("resident__email"), term))
     )
     return Q(Contains(Fold("title"), term)) | Q(unit__number__icontains=search.strip()) | Q(Exists(residents))
+
+
+def keyset_order(sort: str) -> list[tuple[str, bool]]:
+    """``sort`` (``-created`` by default) as a keyset order: the rows in the order of ``_ordering``."""
+    descending = sort.startswith("-")
+    key = sort.lstrip("-")
+    if key not in KEYSET_ORDERS:
+        key, descending = "created", True
+    return [(name, desc != descending) for name, desc in KEYSET_ORDERS[key]]
+
+
+def invoice_keyset_page(
+    queryset: QuerySet[Invoice],
+    sort: str,
+    *,
+    after: str | None = None,
+    before: str | None = None,
+    count: int | None = None,
+) -> keyset.KeysetPage[Invoice]:
+    """One page of ``invoice_list`` rows (25) after or before a cursor: one query whatever the depth."""
+    order = keyset_order(sort)
+    if order[0][0] == "number_key":
+        queryset = queryset.annotate(number_key=Coalesce("number", Value(NO_NUMBER)))
+    return keyset.page(queryset, order, size=PAGE_SIZE, after=after, before=before, count=count)
 
 
 def _ordering(sort: str) -> list[Any]:

@@ -57,8 +57,12 @@ def _list_context(request: PropertyRequest) -> dict[str, Any]:
     filters = form.filters()
     summary = selectors.invoice_summary(prop, today)
     queryset = selectors.invoice_list(prop, today, filters)
-    page = selectors.invoice_page(
-        queryset, request.GET.get("page"), known_count=selectors.known_list_count(summary, filters)
+    page = selectors.invoice_keyset_page(
+        queryset,
+        filters.sort,
+        after=request.GET.get("after"),
+        before=request.GET.get("before"),
+        count=selectors.known_list_count(summary, filters),
     )
     can_create = Action.CREATE_INVOICE in request.allowed
     cards = [

@@ -1,14 +1,13 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse as url_reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
-from logis.core import errors
+from logis.core import errors, keyset
 from logis.core.dates import today_in
 from logis.core.forms import StyledForm
 from logis.core.money import format_amount
@@ -40,6 +39,10 @@ def _done(request: PropertyRequest, url: str) -> HttpResponse:
     return HttpResponseRedirect(url)
 
 
+# The Paiements list's order (``payment_list``): newest payment date first, then newest record.
+PAYMENT_ORDER = [("paid_on", True), ("id", True)]
+
+
 def _invoice_url(request: PropertyRequest, invoice_id: int) -> str:
     return url_reverse("invoicing:detail", args=[request.property.pk, invoice_id])
 
@@ -63,7 +66,14 @@ def payments_list(request: PropertyRequest) -> HttpResponse:
         )
     payments = payment_list(property=request.property, filters=filters)
     totals = payment_totals(payments)
-    page = Paginator(payments, 50).get_page(request.GET.get("page"))
+    # By cursor (keyset): 50 rows after or before the last one shown, no COUNT, no OFFSET (decision 0026).
+    page = keyset.page(
+        payments,
+        PAYMENT_ORDER,
+        size=50,
+        after=request.GET.get("after"),
+        before=request.GET.get("before"),
+    )
     unit_credit = property_credit(property=request.property)
     credit_refunded = credits.credit_refunded(property=request.property)
     has_any = (

@@ -47,7 +47,11 @@ def portfolio_summaries(properties: list[Property]) -> dict[int, PropertySummary
     is_draft = Q(status=InvoiceStatus.DRAFT)
     balance = F("amount") - F("amount_paid")
     rows = (
-        Invoice.objects.filter(property__in=[p.pk for p in properties])
+        # Only open and draft invoices count in these cards: reading only them (a partial index) keeps the
+        # cost with what is still owed, not with years of paid history.
+        Invoice.objects.filter(
+            property__in=[p.pk for p in properties], status__in=[InvoiceStatus.OPEN, InvoiceStatus.DRAFT]
+        )
         .values("property_id")
         .order_by("property_id")
         .annotate(

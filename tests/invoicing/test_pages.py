@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 import uuid
 from decimal import Decimal
+from html import unescape
 
 import pytest
 from django.test import Client
@@ -161,9 +163,13 @@ def test_pagination_keeps_the_filters(manager_client: Client, prop: Property, un
     for i in range(30):
         InvoiceFactory(property=prop, unit=unit, title=f"Brouillon {i}")
     html = manager_client.get(list_url(prop, "status=draft&q=Brouillon")).content.decode()
-    assert "page=2" in html and "status=draft" in html
-    second = manager_client.get(list_url(prop, "status=draft&q=Brouillon&page=2")).content.decode()
-    assert "26–30 sur 30" in second
+    next_link = re.search(r'href="\?([^"]*)"[^>]*rel="next"', html)
+    assert next_link is not None
+    query = unescape(next_link.group(1))
+    assert "after=" in query and "status=draft" in query and "q=Brouillon" in query
+    second = manager_client.get(list_url(prop, query)).content.decode()
+    assert second.count('<tr id="invoice-') == 5
+    assert 'rel="next"' not in second and 'rel="prev"' in second and "Première page" in second
 
 
 # --- The Créer une facture dialog ------------------------------------------------------------

@@ -42,7 +42,8 @@ def sort_query(context: Any, key: str) -> str:
     new = f"-{key}" if current == key else key
     query = context["request"].GET.copy()
     query["sort"] = new
-    query.pop("page", None)
+    for stale in ("page", "after", "before"):  # a new order starts at its first page
+        query.pop(stale, None)
     return str(query.urlencode())
 
 
