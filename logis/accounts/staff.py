@@ -22,10 +22,11 @@ from django.urls import reverse
 from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
 
-from logis.accounts.models import Language, Membership, StaffInvitation, User
+from logis.accounts.models import Membership, StaffInvitation, User
 from logis.accounts.services import INVITATION_VALIDITY, InvitationState, hash_token
 from logis.core import audit
 from logis.core.errors import InvalidTransition, NotFound, PermissionDenied, ValidationError
+from logis.core.language import Language
 from logis.core.permissions import Action, Role, require
 from logis.notifications.services import queue_email
 from logis.properties.models import Property

@@ -9,8 +9,8 @@ from typing import Annotated, Any
 from ninja import Field, Schema
 from pydantic import BeforeValidator, ConfigDict, StrictInt
 
-from logis.accounts.models import Language
 from logis.api.types import BodyBool, BodyId, DateIn, Id, MoneyIn, MoneyOut, _strict_int, _text_in
+from logis.core.language import Language
 from logis.core.permissions import Role
 from logis.invoicing.models import InvoiceStatus
 from logis.invoicing.services import DESCRIPTION_MAX, REASON_MAX, TITLE_MAX

@@ -20,8 +20,8 @@ from logis.billing.models import RecurringSchedule, UnitScope
 from logis.core.dates import today_in
 from logis.core.errors import InvalidTransition, ValidationError
 from logis.core.permissions import Action
-from logis.core.views import PropertyRequest, property_view
 from logis.invoicing.models import InvoiceStatus
+from logis.properties.access import PropertyRequest, property_view
 
 
 def _today(request: PropertyRequest) -> dt.date:

@@ -20,9 +20,10 @@ from logis.collections.forms import (
 from logis.core import errors
 from logis.core.dates import today_in
 from logis.core.permissions import Action
-from logis.core.views import PropertyRequest, is_htmx, property_view
+from logis.core.views import is_htmx
 from logis.invoicing.models import Invoice
 from logis.notifications.services import primary_resident
+from logis.properties.access import PropertyRequest, property_view
 
 
 @require_http_methods(["GET", "POST"])

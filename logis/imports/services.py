@@ -22,10 +22,11 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from logis.accounts.models import Language, User
+from logis.accounts.models import User
 from logis.core import audit
 from logis.core.dates import today_in
 from logis.core.errors import InvalidTransition, NotFound, ValidationError
+from logis.core.language import Language
 from logis.core.money import MAX_AMOUNT, AmountParseError, parse_amount
 from logis.core.permissions import Action, require
 from logis.imports.models import ImportBatch, ImportStatus, OpeningBalance

@@ -18,13 +18,14 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from logis.core.dates import today_in
 from logis.core.errors import InvalidTransition, ValidationError
 from logis.core.permissions import Action, Role
-from logis.core.views import PropertyRequest, is_htmx, property_view
+from logis.core.views import is_htmx
 from logis.documents.responses import invoice_pdf_response
 from logis.documents.selectors import invoice_document
 from logis.invoicing import selectors, services
 from logis.invoicing.forms import InvoiceFilterForm, InvoiceForm, VoidForm
 from logis.invoicing.models import Invoice, InvoiceStatus
 from logis.notifications.services import invoice_email_blocker, primary_resident
+from logis.properties.access import PropertyRequest, property_view
 
 
 def _today(request: PropertyRequest) -> dt.date:

@@ -14,9 +14,10 @@ from logis.core import errors
 from logis.core.forms import AmountField, StyledForm
 from logis.core.money import format_amount
 from logis.core.permissions import Action
-from logis.core.views import PropertyRequest, is_htmx, property_view
+from logis.core.views import is_htmx
 from logis.payments import online
 from logis.payments.models import Payment
+from logis.properties.access import PropertyRequest, property_view
 
 
 class OnlineRefundForm(StyledForm):

@@ -13,7 +13,7 @@ from logis.core.dates import today_in
 from logis.core.forms import StyledForm
 from logis.core.money import format_amount
 from logis.core.permissions import Action
-from logis.core.views import PropertyRequest, is_htmx, property_view
+from logis.core.views import is_htmx
 from logis.documents.responses import receipt_pdf_response
 from logis.documents.selectors import receipt_document
 from logis.invoicing.models import Invoice, InvoiceStatus
@@ -28,6 +28,7 @@ from logis.payments.forms import (
 )
 from logis.payments.models import Payment
 from logis.payments.selectors import PaymentFilters, payment_list, payment_totals, property_credit
+from logis.properties.access import PropertyRequest, property_view
 from logis.properties.models import Unit
 
 

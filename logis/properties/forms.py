@@ -9,8 +9,8 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from logis.accounts.models import Language
 from logis.core import errors
+from logis.core.language import Language
 from logis.core.permissions import Role
 from logis.properties import services
 from logis.properties.models import OccupancyKind, PaymentMethod, Property, Unit

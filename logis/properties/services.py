@@ -16,10 +16,11 @@ from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext_lazy as _
 
-from logis.accounts.models import Language, Membership, User
+from logis.accounts.models import Membership, User
 from logis.accounts.selectors import has_two_factor
 from logis.core import audit
 from logis.core.errors import NotFound, ValidationError
+from logis.core.language import Language
 from logis.core.permissions import Action, Role, require
 from logis.properties.models import (
     Occupancy,

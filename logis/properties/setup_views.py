@@ -22,8 +22,8 @@ from logis.accounts.models import User
 from logis.accounts.organizations import organizations_administered
 from logis.core import errors
 from logis.core.permissions import Action
-from logis.core.views import PropertyRequest, property_view
 from logis.properties import setup
+from logis.properties.access import PropertyRequest, property_view
 from logis.properties.forms import add_domain_errors
 from logis.properties.models import Property
 from logis.properties.setup_forms import (

@@ -24,10 +24,10 @@ from logis.accounts.services import invite_resident
 from logis.core import errors
 from logis.core.dates import today_in
 from logis.core.permissions import Action, Role
-from logis.core.views import PropertyRequest, property_view
 from logis.invoicing.models import Invoice
 from logis.payments.selectors import unit_credit
 from logis.properties import selectors, services
+from logis.properties.access import PropertyRequest, property_view
 from logis.properties.audit_display import describe_event
 from logis.properties.forms import (
     ExistingResidentForm,
