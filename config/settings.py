@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "logis.api",
     "logis.statements",
     "logis.imports",
+    "logis.dashboard",
 ]
 
 MIDDLEWARE = [

@@ -93,6 +93,12 @@ def property_view(
     return decorator
 
 
+def require_action(request: PropertyRequest, action: Action) -> None:
+    """403 unless the user's role allows ``action`` (for a page that shows to more roles than may post)."""
+    if action not in request.allowed:
+        raise DjangoPermissionDenied
+
+
 def as_property_request(request: HttpRequest, prop: Property) -> PropertyRequest:
     """The request, typed and completed for a page of ``prop`` (the user holds a role on it)."""
     user = request.user
