@@ -154,7 +154,7 @@ def invoice_create(request: PropertyRequest) -> HttpResponse:
     if form.is_valid():
         try:
             invoice = services.create_invoice(
-                actor=request.user,  # type: ignore[arg-type]
+                actor=request.user,
                 property=prop,
                 creation_token=form.cleaned_data.get("token"),
                 **_service_input(form),
@@ -270,7 +270,7 @@ def invoice_edit(request: PropertyRequest, invoice_id: int) -> HttpResponse:
         if form.is_valid():
             try:
                 services.update_invoice(
-                    actor=request.user,  # type: ignore[arg-type]
+                    actor=request.user,
                     invoice_id=invoice.pk,
                     property=request.property,
                     **_service_input(form),
@@ -308,7 +308,7 @@ def invoice_publish(request: PropertyRequest, invoice_id: int) -> HttpResponse:
     if request.method == "POST":
         try:
             result = services.publish_invoice(
-                actor=request.user,  # type: ignore[arg-type]
+                actor=request.user,
                 invoice_id=invoice.pk,
                 property=request.property,
             )
@@ -345,7 +345,7 @@ def invoice_void(request: PropertyRequest, invoice_id: int) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             services.void_invoice(
-                actor=request.user,  # type: ignore[arg-type]
+                actor=request.user,
                 invoice_id=invoice.pk,
                 property=request.property,
                 reason=form.cleaned_data["reason"],
@@ -379,7 +379,7 @@ def invoice_bulk_publish(request: PropertyRequest) -> HttpResponse:
     ids = [int(v) for v in request.POST.getlist("invoice") if v.isdigit()]
     try:
         results = services.publish_invoices(
-            actor=request.user,  # type: ignore[arg-type]
+            actor=request.user,
             property=request.property,
             invoice_ids=ids,
         )

@@ -57,7 +57,7 @@ def refund_online(request: PropertyRequest, payment_id: int) -> HttpResponse:
             refund = online.refund_online_payment(
                 property=request.property,
                 payment_id=payment.pk,
-                actor=request.user,  # type: ignore[arg-type]
+                actor=request.user,
                 amount=form.cleaned_data["amount"],
                 reason=form.cleaned_data["reason"],
             )

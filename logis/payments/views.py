@@ -118,7 +118,7 @@ def record(request: PropertyRequest, invoice_id: int) -> HttpResponse:
             payment = services.record_payment(
                 property=request.property,
                 invoice_id=invoice.pk,
-                actor=request.user,  # type: ignore[arg-type]
+                actor=request.user,
                 amount=data["amount"],
                 paid_on=data["paid_on"],
                 method=data["method"],
@@ -162,7 +162,7 @@ def reverse(request: PropertyRequest, payment_id: int) -> HttpResponse:
             services.reverse_payment(
                 property=request.property,
                 payment_id=payment.pk,
-                actor=request.user,  # type: ignore[arg-type]
+                actor=request.user,
                 reason=form.cleaned_data["reason"],
             )
         except errors.ValidationError as exc:
@@ -211,7 +211,7 @@ def refund(request: PropertyRequest, payment_id: int) -> HttpResponse:
             refund = services.refund_payment(
                 property=request.property,
                 payment_id=payment.pk,
-                actor=request.user,  # type: ignore[arg-type]
+                actor=request.user,
                 amount=data["amount"],
                 reason=data["reason"],
                 method=data["method"],
@@ -273,7 +273,7 @@ def apply_credit(request: PropertyRequest, unit_id: int) -> HttpResponse:
                 unit_id=unit.pk,
                 invoice_id=data["invoice"],
                 amount=data["amount"],
-                actor=request.user,  # type: ignore[arg-type]
+                actor=request.user,
             )
         except errors.ValidationError as exc:
             _add_errors(form, exc)
@@ -319,7 +319,7 @@ def refund_credit(request: PropertyRequest, unit_id: int) -> HttpResponse:
                 amount=data["amount"],
                 method=data["method"],
                 reason=data["reason"],
-                actor=request.user,  # type: ignore[arg-type]
+                actor=request.user,
             )
         except errors.ValidationError as exc:
             _add_errors(form, exc)
