@@ -13,12 +13,12 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from logis.accounts.models import Membership, User
 from logis.core import errors
+from logis.core.links import portal_invoice_path
 from logis.documents.responses import invoice_pdf_response, receipt_pdf_response
 from logis.documents.selectors import ReceiptDocument, invoice_document, receipt_document
 from logis.invoicing.models import Invoice, InvoiceStatus
@@ -65,8 +65,7 @@ def home(request: HttpRequest) -> HttpResponse:
 
 
 def _detail_url(request: HttpRequest, invoice_id: int, query: str = "") -> str:
-    path = reverse("portal:invoice", args=[invoice_id])
-    return f"{path}?{query}" if query else path
+    return portal_invoice_path(invoice_id, query)
 
 
 @login_required
@@ -119,7 +118,7 @@ def pay(request: HttpRequest, invoice_id: int) -> HttpResponse:
     user = _user(request)
     if selectors.portal_invoice(user=user, invoice_id=invoice_id) is None:
         raise Http404
-    detail = request.build_absolute_uri(reverse("portal:invoice", args=[invoice_id]))
+    detail = request.build_absolute_uri(portal_invoice_path(invoice_id))
     try:
         url = start_checkout(
             invoice_id=invoice_id,
