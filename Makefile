@@ -42,12 +42,13 @@ browser-deps:
 	  fi; \
 	fi
 
-## make check: lint, format check, types, then the whole suite.
+## make check: lint, format check, import layers (lint-imports), types, then the whole suite.
 check: lint typecheck test
 
 lint: $(VENV)/.synced
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports --no-cache
 
 typecheck: $(VENV)/.synced
 	$(VENV)/bin/mypy .

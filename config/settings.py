@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "logis.statements",
     "logis.imports",
     "logis.banking",
+    "logis.dashboard",
 ]
 
 MIDDLEWARE = [

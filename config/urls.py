@@ -27,7 +27,7 @@ urlpatterns = [
     path("accounts/api-tokens/", include("logis.api.urls")),
     path("accounts/", include("allauth.urls")),
     path("language/", switch_language, name="switch_language"),
-    path("p/", include("logis.properties.urls")),
+    path("p/", include("logis.dashboard.urls")),
     path("media/logos/<str:name>", property_logo, name="property_logo"),
     path("p/<int:property_id>/invoices/", include("logis.invoicing.urls")),
     path("p/<int:property_id>/billing/", include("logis.billing.urls")),

@@ -103,7 +103,7 @@ class InvoiceFactory(factory.django.DjangoModelFactory[Invoice]):
         from logis.finances.selectors import default_category
         from logis.invoicing.models import InvoiceLine
 
-        InvoiceLine.objects.create(
+        InvoiceLine.objects.create(  # type: ignore[misc]  # factory_boy types ``self`` as the factory
             invoice=self,
             position=1,
             description=self.title,

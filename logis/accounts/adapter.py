@@ -7,7 +7,7 @@ from django.conf import settings
 from django.http import HttpRequest
 from django.utils import translation
 
-from logis.accounts.models import Language
+from logis.core.language import Language
 
 
 class AccountAdapter(DefaultAccountAdapter):

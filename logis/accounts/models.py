@@ -1,17 +1,16 @@
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from django.contrib.auth.models import AbstractUser, BaseUserManager
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from logis.core.language import Language
 from logis.core.permissions import Role
 
-
-class Language(models.TextChoices):
-    FR = "fr", "Français"
-    EN = "en", "English"
+if TYPE_CHECKING:
+    from logis.properties.models import Property
 
 
 class UserManager(BaseUserManager["User"]):
@@ -55,6 +54,20 @@ class User(AbstractUser):
     def __str__(self) -> str:
         return self.get_full_name() or self.email
 
+    def role_on(self, property: Property) -> str | None:
+        """The user's role on the property, or None (``logis.core.permissions.can`` asks it).
+        Cached on the user object, so for one request."""
+        cache: dict[int, str | None] = self.__dict__.setdefault("_logis_roles", {})
+        if property.pk not in cache:
+            cache[property.pk] = Membership.objects.role_of(self, property)
+        return cache[property.pk]
+
+
+class MembershipManager(models.Manager["Membership"]):
+    def role_of(self, user: User, property: Property) -> str | None:
+        """The user's role on the property, or None: the one query behind every permission check."""
+        return self.filter(user=user, property=property).values_list("role", flat=True).first()
+
 
 class Membership(models.Model):
     """A user's role on one property. A user holds at most one role per property."""
@@ -63,6 +76,8 @@ class Membership(models.Model):
     property = models.ForeignKey("properties.Property", on_delete=models.CASCADE, related_name="memberships")
     role = models.CharField(_("role"), max_length=16, choices=Role.choices)
     created_at = models.DateTimeField(auto_now_add=True)
+
+    objects: ClassVar[MembershipManager] = MembershipManager()
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["user", "property"], name="one_role_per_property")]

@@ -5,11 +5,14 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from django.utils import timezone
 
-from logis.accounts.models import Invitation, User
-from logis.properties.models import Property, Resident
+from logis.accounts.models import Invitation, Membership, User
+
+if TYPE_CHECKING:
+    from logis.properties.models import Property, Resident
 
 
 @dataclass(frozen=True)
@@ -80,9 +83,13 @@ def two_factor_required_by(user: User) -> list[Property]:
     """The properties on which the user holds a staff role and that require two-factor authentication."""
     if not user.is_authenticated:
         return []
-    return list(
-        Property.objects.filter(memberships__user=user, require_staff_mfa=True).order_by("name", "pk")
+    # Through the memberships (accounts' own model): accounts sits below properties (decision 0020).
+    memberships = (
+        Membership.objects.filter(user=user, property__require_staff_mfa=True)
+        .select_related("property")
+        .order_by("property__name", "property__pk")
     )
+    return [m.property for m in memberships]
 
 
 def must_set_up_two_factor(user: User, property: Property) -> bool:

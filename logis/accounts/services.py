@@ -1,13 +1,11 @@
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import secrets
 from dataclasses import dataclass
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
-from django.conf import settings
 from django.contrib.auth import password_validation
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import validate_email
@@ -20,7 +18,9 @@ from django.utils.translation import gettext as _
 from logis.accounts.models import Invitation, User
 from logis.core import audit
 from logis.core.errors import InvalidTransition, NotFound, PermissionDenied, ValidationError
+from logis.core.links import absolute_url
 from logis.core.permissions import Action, require
+from logis.core.tokens import hash_token
 from logis.notifications.services import queue_email
 from logis.properties.models import Property, Resident
 
@@ -99,7 +99,7 @@ def _queue_security_notice(*, user: User, verb: str, event_id: int, after: dict[
             "verb": verb,
             "when": formats.date_format(when, "j F Y, H:i" if language == "fr" else "F j, Y, g:i A"),
             "codes_left": after.get("recovery_codes_left"),
-            "link": f"{settings.SITE_URL}{reverse('mfa_index')}",
+            "link": absolute_url(reverse("mfa_index")),
         }
         text = render_to_string("accounts/email/security_notice.txt", context).strip() + "\n"
         html = render_to_string("accounts/email/security_notice.html", context)
@@ -136,12 +136,8 @@ class SentInvitation:
     url: str
 
 
-def hash_token(token: str) -> str:
-    return hashlib.sha256(token.encode("utf-8")).hexdigest()
-
-
 def invitation_url(token: str) -> str:
-    return f"{settings.SITE_URL}{reverse('accounts:invitation', args=[token])}"
+    return absolute_url(reverse("accounts:invitation", args=[token]))
 
 
 def invitation_state(invitation: Invitation, *, now: dt.datetime | None = None) -> InvitationState:

@@ -12,7 +12,6 @@ import secrets
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
-from django.conf import settings
 from django.contrib.auth import password_validation
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import validate_email
@@ -22,10 +21,12 @@ from django.urls import reverse
 from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
 
-from logis.accounts.models import Language, Membership, StaffInvitation, User
+from logis.accounts.models import Membership, StaffInvitation, User
 from logis.accounts.services import INVITATION_VALIDITY, InvitationState, hash_token
 from logis.core import audit
 from logis.core.errors import InvalidTransition, NotFound, PermissionDenied, ValidationError
+from logis.core.language import Language
+from logis.core.links import absolute_url
 from logis.core.permissions import Action, Role, require
 from logis.notifications.services import queue_email
 from logis.properties.models import Property
@@ -45,7 +46,7 @@ class StaffInviteResult:
 
 
 def staff_invitation_url(token: str) -> str:
-    return f"{settings.SITE_URL}{reverse('accounts:staff_invitation', args=[token])}"
+    return absolute_url(reverse("accounts:staff_invitation", args=[token]))
 
 
 def staff_invitation_state(invitation: StaffInvitation, *, now: dt.datetime | None = None) -> InvitationState:

@@ -16,7 +16,7 @@ from logis.api import ratelimit, services
 from logis.core.dates import today_in
 from logis.core.errors import PermissionDenied
 from logis.core.permissions import ROLE_ACTIONS, Action, role_on
-from logis.core.views import get_property_for
+from logis.properties.access import get_property_for
 from logis.properties.models import Property
 
 
@@ -59,7 +59,7 @@ def property_for(
     assert role is not None
     if must_set_up_two_factor(user, prop):
         # A token must not be a way around the property's policy: the pages send such a person to
-        # « Sécurité » (core.views.two_factor_gate); the API says why it refuses.
+        # « Sécurité » (properties.access.two_factor_gate); the API says why it refuses.
         raise PermissionDenied(
             _(
                 "This property requires two-factor authentication of its staff: turn it on in "

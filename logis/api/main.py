@@ -12,7 +12,7 @@ from ninja.openapi.docs import Swagger
 from logis.api.auth import TokenAuth
 from logis.api.endpoints import router
 from logis.api.errors import install_handlers
-from logis.banking.api import router as banking_router
+from logis.api.banking import router as banking_router
 
 DESCRIPTION = """
 The Logis API does what the pages do, through the same rules: the same roles per property, the same

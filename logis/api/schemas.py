@@ -11,7 +11,6 @@ from ninja import Field, Schema
 from pydantic import BeforeValidator, ConfigDict, StrictInt, ValidationInfo, WithJsonSchema
 from pydantic_core import PydanticCustomError
 
-from logis.accounts.models import Language
 from logis.api.types import (
     MONEY_IN_PATTERN,
     BodyBool,
@@ -24,6 +23,7 @@ from logis.api.types import (
     _strict_int,
     _text_in,
 )
+from logis.core.language import Language
 from logis.core.permissions import Role
 from logis.invoicing.lines import LINE_DESCRIPTION_MAX, MAX_LINES
 from logis.invoicing.models import InvoiceStatus

@@ -7,7 +7,6 @@ property (staff) may have one. Creating and revoking write audit events.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import secrets
 from dataclasses import dataclass
 from enum import StrEnum
@@ -23,6 +22,7 @@ from logis.accounts.models import Membership, OrganizationMembership, User
 from logis.api.models import ApiToken
 from logis.core import audit
 from logis.core.errors import InvalidTransition, NotFound, PermissionDenied, ValidationError
+from logis.core.tokens import hash_token
 
 TOKEN_PREFIX = "lgs_"  # noqa: S105 (the public start of every token, not a secret)
 # What the list shows of a token: "lgs_" and the first 8 characters of its secret part.
@@ -54,10 +54,6 @@ class TokenRefused(Exception):
     def __init__(self, reason: TokenRefusal) -> None:
         super().__init__(reason.value)
         self.reason = reason
-
-
-def hash_token(secret: str) -> str:
-    return hashlib.sha256(secret.encode("utf-8")).hexdigest()
 
 
 def may_have_tokens(user: User) -> bool:

@@ -16,6 +16,7 @@ from logis.api import selectors, services
 from logis.api.forms import ApiTokenForm
 from logis.api.models import ApiToken
 from logis.core import errors
+from logis.core.forms import add_service_errors
 from logis.core.views import is_htmx
 
 # The secret of a token just created waits here for the page that shows it, and is gone once shown.
@@ -47,9 +48,7 @@ def tokens(request: HttpRequest) -> HttpResponse:
                 actor=user, name=form.cleaned_data["name"], expires_on=form.cleaned_data["expires_on"]
             )
         except errors.ValidationError as exc:
-            for field, field_errors in exc.errors.items():
-                for message in field_errors:
-                    form.add_error(field if field in form.fields else None, str(message))
+            add_service_errors(form, exc)
         else:
             request.session[NEW_TOKEN_KEY] = {"id": created.token.pk, "secret": created.secret}
             return HttpResponseRedirect(reverse("api_tokens:list"))

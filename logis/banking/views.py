@@ -23,8 +23,8 @@ from logis.banking.parsing import DATE_FORMAT_LABELS, PRESETS
 from logis.core.dates import today_in
 from logis.core.errors import NotFound, PermissionDenied, ValidationError
 from logis.core.permissions import Action
-from logis.core.views import PropertyRequest, property_view
 from logis.invoicing.models import Invoice
+from logis.properties.access import PropertyRequest, property_view
 from logis.properties.models import Unit
 
 UNMATCHED_SHOWN = 200

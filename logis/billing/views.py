@@ -19,9 +19,10 @@ from logis.billing.forms import BatchForm, ScheduleForm, VoidBatchForm
 from logis.billing.models import RecurringSchedule, UnitScope
 from logis.core.dates import today_in
 from logis.core.errors import InvalidTransition, ValidationError
+from logis.core.forms import add_service_errors
 from logis.core.permissions import Action
-from logis.core.views import PropertyRequest, property_view
 from logis.invoicing.models import InvoiceStatus
+from logis.properties.access import PropertyRequest, property_view
 
 
 def _today(request: PropertyRequest) -> dt.date:
@@ -99,7 +100,7 @@ def batch_create(request: PropertyRequest) -> HttpResponse:
             plan = batches.plan_batch(property=prop, **kwargs)
             if request.POST.get("action") == "create":
                 batch = batches.create_batch(
-                    actor=request.user,  # type: ignore[arg-type]
+                    actor=request.user,
                     property=prop,
                     title=data["title"],
                     due_date=data["due_date"],
@@ -170,7 +171,7 @@ def batch_publish(request: PropertyRequest, batch_id: int) -> HttpResponse:
     if request.method == "POST":
         try:
             results = batches.publish_batch(
-                actor=request.user,  # type: ignore[arg-type]
+                actor=request.user,
                 property=request.property,
                 batch_id=detail.batch.pk,
             )
@@ -227,15 +228,13 @@ def batch_void(request: PropertyRequest, batch_id: int) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             count = batches.void_batch_drafts(
-                actor=request.user,  # type: ignore[arg-type]
+                actor=request.user,
                 property=request.property,
                 batch_id=detail.batch.pk,
                 reason=form.cleaned_data["reason"],
             )
         except ValidationError as exc:
-            for name, msgs in exc.errors.items():
-                for msg in msgs:
-                    form.add_error(name if name in form.fields else None, str(msg))
+            add_service_errors(form, exc)
         except InvalidTransition as exc:
             messages.error(request, str(exc.message))
             return HttpResponseRedirect(url)
@@ -333,7 +332,7 @@ def schedule_edit(request: PropertyRequest, schedule_id: int | None = None) -> H
     if form.is_valid():
         try:
             recurring.save_schedule(
-                actor=request.user,  # type: ignore[arg-type]
+                actor=request.user,
                 property=prop,
                 data=form.to_input(),
                 schedule_id=schedule.pk if schedule else None,
@@ -353,7 +352,7 @@ def schedule_edit(request: PropertyRequest, schedule_id: int | None = None) -> H
 def schedule_pause(request: PropertyRequest, schedule_id: int) -> HttpResponse:
     paused = request.POST.get("paused") == "1"
     recurring.set_schedule_paused(
-        actor=request.user,  # type: ignore[arg-type]
+        actor=request.user,
         property=request.property,
         schedule_id=schedule_id,
         paused=paused,
@@ -375,7 +374,7 @@ def schedule_skip(request: PropertyRequest, schedule_id: int) -> HttpResponse:
         return HttpResponseRedirect(url)
     try:
         recurring.skip_schedule_period(
-            actor=request.user,  # type: ignore[arg-type]
+            actor=request.user,
             property=request.property,
             schedule_id=schedule_id,
             period=period,
@@ -409,7 +408,7 @@ def schedule_restore(request: PropertyRequest, schedule_id: int) -> HttpResponse
     if request.method == "POST":
         try:
             recurring.restore_schedule_period(
-                actor=request.user,  # type: ignore[arg-type]
+                actor=request.user,
                 property=request.property,
                 schedule_id=schedule.pk,
                 period=period,

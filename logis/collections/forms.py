@@ -23,14 +23,6 @@ from logis.core.dates import today_in
 from logis.core.forms import AmountField, DateField
 
 
-def add_service_errors(form: forms.Form, exc: errors.ValidationError) -> None:
-    """A service's field errors beside the fields (unknown fields at the top of the form)."""
-    for field, messages in exc.errors.items():
-        target = field if field in form.fields else None
-        for message in messages:
-            form.add_error(target, str(message))
-
-
 def _language() -> str:
     return (translation.get_language() or "fr")[:2]
 

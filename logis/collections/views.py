@@ -3,26 +3,23 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.db import transaction
 from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
-from logis.collections import policies, reminders, selectors
-from logis.collections.forms import (
-    LateFeePolicyForm,
-    ReminderConfirmForm,
-    ReminderPolicyForm,
-    add_service_errors,
-)
+from logis.collections import reminders, selectors
+from logis.collections.forms import LateFeePolicyForm, ReminderConfirmForm, ReminderPolicyForm
+from logis.collections.policy_setup import PolicyErrors, update_collection_policies
 from logis.core import errors
 from logis.core.dates import today_in
+from logis.core.forms import add_service_errors
 from logis.core.permissions import Action
-from logis.core.views import PropertyRequest, is_htmx, property_view
+from logis.core.views import is_htmx
 from logis.invoicing.models import Invoice
 from logis.notifications.services import primary_resident
+from logis.properties.access import PropertyRequest, property_view
 
 
 @require_http_methods(["GET", "POST"])
@@ -43,38 +40,32 @@ def policy_settings(request: PropertyRequest) -> HttpResponse:
     if data is not None:
         reminders_ok, fees_ok = reminder_form.is_valid(), fee_form.is_valid()
         if reminders_ok and fees_ok:
+            fee = fee_form.cleaned_data
             try:
-                with transaction.atomic():
-                    try:
-                        policies.update_reminder_policy(
-                            actor=request.user,  # type: ignore[arg-type]
-                            property=prop,
-                            enabled=reminder_form.cleaned_data["enabled"],
-                            days_before=reminder_form.cleaned_data["days_before"],
-                            days_after=reminder_form.cleaned_data["days_after"],
-                        )
-                    except errors.ValidationError as exc:
-                        add_service_errors(reminder_form, exc)
-                    fee = fee_form.cleaned_data
-                    try:
-                        policies.update_late_fee_policy(
-                            actor=request.user,  # type: ignore[arg-type]
-                            property=prop,
-                            enabled=fee["enabled"],
-                            mode=fee["mode"],
-                            fixed_amount=fee["fixed_amount"],
-                            yearly_rate=fee["yearly_rate"],
-                            grace_days=fee["grace_days"],
-                            title_pattern=fee["title_pattern"],
-                            notify_resident=fee["notify_resident"],
-                            applies_from=fee["applies_from"],
-                        )
-                    except errors.ValidationError as exc:
-                        add_service_errors(fee_form, exc)
-                    if reminder_form.errors or fee_form.errors:
-                        raise _Rollback
-            except _Rollback:
-                pass
+                update_collection_policies(
+                    actor=request.user,
+                    property=prop,
+                    reminder={
+                        "enabled": reminder_form.cleaned_data["enabled"],
+                        "days_before": reminder_form.cleaned_data["days_before"],
+                        "days_after": reminder_form.cleaned_data["days_after"],
+                    },
+                    late_fee={
+                        "enabled": fee["enabled"],
+                        "mode": fee["mode"],
+                        "fixed_amount": fee["fixed_amount"],
+                        "yearly_rate": fee["yearly_rate"],
+                        "grace_days": fee["grace_days"],
+                        "title_pattern": fee["title_pattern"],
+                        "notify_resident": fee["notify_resident"],
+                        "applies_from": fee["applies_from"],
+                    },
+                )
+            except PolicyErrors as exc:
+                if exc.reminder is not None:
+                    add_service_errors(reminder_form, exc.reminder)
+                if exc.late_fee is not None:
+                    add_service_errors(fee_form, exc.late_fee)
             else:
                 messages.success(request, _("The reminder and late fee settings were saved."))
                 return redirect("collections:settings", prop.pk)
@@ -83,10 +74,6 @@ def policy_settings(request: PropertyRequest) -> HttpResponse:
         "collections/settings.html",
         {"reminder_form": reminder_form, "fee_form": fee_form, "may_change": may_change},
     )
-
-
-class _Rollback(Exception):
-    """Either both policies are saved or neither."""
 
 
 def _redirect(url: str, htmx: bool) -> HttpResponse:
@@ -111,7 +98,7 @@ def send_reminder(request: PropertyRequest, invoice_id: int) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             reminder = reminders.send_manual_reminder(
-                actor=request.user,  # type: ignore[arg-type]
+                actor=request.user,
                 invoice_id=invoice.pk,
                 property=prop,
                 token=form.cleaned_data.get("token"),

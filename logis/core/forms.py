@@ -9,10 +9,20 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from logis.core import errors
 from logis.core.dates import EARLIEST_DATE, date_range_error, latest_date
 from logis.core.money import AmountParseError, parse_amount
 
 ISO_DATE = "%Y-%m-%d"
+
+
+def add_service_errors(form: forms.BaseForm, exc: errors.ValidationError) -> None:
+    """A service's ``ValidationError`` as the form's errors: each message beside its field, those of a
+    field the form does not have at the top of the form. The one way views show a service's refusal."""
+    for name, messages in exc.errors.items():
+        target = name if name in form.fields else None
+        for message in messages:
+            form.add_error(target, str(message))
 
 
 class DateField(forms.DateField):

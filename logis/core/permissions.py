@@ -82,17 +82,11 @@ def user_or_none(actor: Actor) -> User | None:
 
 
 def role_on(user: User, property: Property) -> str | None:
-    """The user's role on the property, or None. Cached per request on the user object."""
+    """The user's role on the property, or None. The lookup lives next to ``Membership``
+    (``User.role_on``): ``core`` is the bottom layer and queries no model of the apps above it."""
     if not user.is_authenticated:
         return None
-    cache: dict[int, str | None] = user.__dict__.setdefault("_logis_roles", {})
-    if property.pk not in cache:
-        from logis.accounts.models import Membership
-
-        cache[property.pk] = (
-            Membership.objects.filter(user=user, property=property).values_list("role", flat=True).first()
-        )
-    return cache[property.pk]
+    return user.role_on(property)
 
 
 def can(user: Actor, action: Action, property: Property) -> bool:

@@ -1,97 +1,24 @@
-"""Shared view helpers: every property page loads its property through ``property_view``."""
+"""Shared view helpers that know nothing of the apps above ``core``. The property pages' decorator and
+typed request (``property_view``, ``PropertyRequest``) are in ``logis.properties.access``."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from functools import wraps
-from typing import Any, Concatenate, ParamSpec
+from typing import Any
 
-from django.contrib.auth.decorators import login_required
-from django.contrib.auth.models import AnonymousUser
-from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import redirect
-from django.urls import reverse
-
-from logis.core import errors
-from logis.core.permissions import ROLE_ACTIONS, Action, role_on
-
-P = ParamSpec("P")
-
-
-class PropertyRequest(HttpRequest):
-    """A request on a property page: the property and the user's role are resolved once."""
-
-    property: Any
-    role: str
-    allowed: frozenset[Action]
-
-
-def get_property_for(user: Any, property_id: int) -> Any:
-    """The property if ``user`` holds a role on it; otherwise 404, so nothing leaks across properties."""
-    from logis.properties.models import Property
-
-    if isinstance(user, AnonymousUser) or not user.is_authenticated:
-        raise Http404
-    prop = Property.objects.filter(pk=property_id, memberships__user=user).first()
-    if prop is None:
-        raise Http404
-    return prop
-
-
-def two_factor_gate(request: PropertyRequest) -> HttpResponse | None:
-    """While the property requires two-factor authentication of its staff and the user has none yet,
-    every page of the property sends them to « Sécurité » (which says which properties require it and
-    why they were sent there, for as long as it applies). None: go on."""
-    from logis.accounts.selectors import must_set_up_two_factor
-
-    if not must_set_up_two_factor(request.user, request.property):  # type: ignore[arg-type]
-        return None
-    url = reverse("mfa_index")
-    if is_htmx(request):
-        # A partial request (a dialog, a list) would swap the Security page into the current one.
-        response = HttpResponse(status=204)
-        response["HX-Redirect"] = url
-        return response
-    return redirect(url)
-
-
-def property_view(
-    action: Action = Action.VIEW_PROPERTY,
-) -> Callable[[Callable[Concatenate[PropertyRequest, P], HttpResponse]], Callable[..., HttpResponse]]:
-    """Decorate a view taking ``property_id``: 404 without a role, 403 if the role may not ``action``."""
-
-    def decorator(
-        view: Callable[Concatenate[PropertyRequest, P], HttpResponse],
-    ) -> Callable[..., HttpResponse]:
-        @login_required
-        @wraps(view)
-        def wrapper(
-            request: HttpRequest, property_id: int, *args: P.args, **kwargs: P.kwargs
-        ) -> HttpResponse:
-            prop = get_property_for(request.user, property_id)
-            role = role_on(request.user, prop)  # type: ignore[arg-type]
-            assert role is not None
-            preq: PropertyRequest = request  # type: ignore[assignment]
-            preq.property = prop
-            preq.role = role
-            preq.allowed = ROLE_ACTIONS[role]
-            gate = two_factor_gate(preq)
-            if gate is not None:
-                return gate
-            if action not in preq.allowed:
-                raise DjangoPermissionDenied
-            try:
-                return view(preq, *args, **kwargs)
-            except errors.PermissionDenied as exc:
-                raise DjangoPermissionDenied(str(exc)) from exc
-            except errors.NotFound as exc:
-                raise Http404(str(exc)) from exc
-
-        return wrapper
-
-    return decorator
+from django.core.paginator import Page, Paginator
+from django.http import HttpRequest, QueryDict
 
 
 def is_htmx(request: HttpRequest) -> bool:
     return request.headers.get("HX-Request") == "true"
+
+
+def paginate(request: HttpRequest, items: Any, per_page: int) -> Page[Any]:
+    """The page of ``items`` that ``?page=`` asks for (the last one past the end, the first one on junk)."""
+    paginator: Paginator[Any] = Paginator(items, per_page)
+    return paginator.get_page(request.GET.get("page"))
+
+
+def posted(request: HttpRequest) -> QueryDict | None:
+    """The POST data on a POST (even when empty: an empty form is still submitted), else None."""
+    return request.POST if request.method == "POST" else None

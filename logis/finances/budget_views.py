@@ -17,11 +17,11 @@ from django.views.decorators.http import require_GET, require_http_methods
 from logis.core.dates import today_in
 from logis.core.errors import InvalidTransition, ValidationError
 from logis.core.permissions import Action
-from logis.core.views import PropertyRequest, property_view
 from logis.finances import assessments, budgets
 from logis.finances.budget_forms import AssessmentForm, BudgetForm, DuesForm, PublishChoice
 from logis.finances.models import Budget, BudgetStatus
 from logis.finances.selectors import ensure_finance_defaults
+from logis.properties.access import PropertyRequest, property_view
 
 
 def _input_amount(amount: Decimal | None) -> str:

@@ -18,8 +18,8 @@ from django.utils.translation import pgettext
 from logis.core.csv_export import csv_response, plain_amount, safe_cell
 from logis.core.dates import today_in
 from logis.core.permissions import Action
-from logis.core.views import PropertyRequest, property_view
 from logis.invoicing.models import Invoice, InvoiceLine, InvoiceStatus
+from logis.properties.access import PropertyRequest, property_view
 from logis.properties.models import Property
 
 

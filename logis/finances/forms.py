@@ -7,9 +7,9 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from logis.core.forms import add_service_errors as add_domain_errors
 from logis.finances.models import ChargeCategory, Fund, TaxRegistration
 from logis.finances.services import NAME_MAX
-from logis.properties.forms import add_domain_errors
 
 __all__ = ["CategoryForm", "FundForm", "TaxRegistrationForm", "add_domain_errors"]
 

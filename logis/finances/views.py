@@ -14,10 +14,10 @@ from django.views.decorators.http import require_http_methods
 from logis.accounts.models import User
 from logis.core import errors
 from logis.core.permissions import Action
-from logis.core.views import PropertyRequest, property_view
 from logis.finances import selectors, services
 from logis.finances.forms import CategoryForm, FundForm, TaxRegistrationForm, add_domain_errors
 from logis.finances.models import ChargeCategory, Fund
+from logis.properties.access import PropertyRequest, property_view
 
 
 def _actor(request: PropertyRequest) -> User:

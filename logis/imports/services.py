@@ -22,10 +22,11 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from logis.accounts.models import Language, User
+from logis.accounts.models import User
 from logis.core import audit
 from logis.core.dates import today_in
 from logis.core.errors import InvalidTransition, NotFound, ValidationError
+from logis.core.language import Language
 from logis.core.money import MAX_AMOUNT, AmountParseError, parse_amount
 from logis.core.permissions import Action, require
 from logis.finances.models import CategoryCode
@@ -36,7 +37,7 @@ from logis.invoicing.models import Invoice, InvoiceStatus
 from logis.payments.credits import credit_balance
 from logis.payments.models import CreditKind, Payment, UnitCredit
 from logis.properties.models import Occupancy, OccupancyKind, Property, Resident, Unit, natural_key
-from logis.properties.services import _clean_resident, clean_unit_number, parse_share
+from logis.properties.rules import clean_resident, clean_unit_number, parse_share
 
 IMPORT_ACTIONS = (Action.MANAGE_UNITS, Action.MANAGE_RESIDENTS, Action.CREATE_INVOICE, Action.PUBLISH_INVOICE)
 FLOOR_MAX = 20
@@ -287,7 +288,7 @@ class _Planner:
                 self.error(line, "language", _("Write fr or en."))
                 ok = False
         try:
-            cleaned = _clean_resident(name, email, phone, language or Language.FR)
+            cleaned = clean_resident(name, email, phone, language or Language.FR)
         except ValidationError as exc:
             columns = {"name": "last_name", "email": "email", "phone": "phone", "language": "language"}
             for field_name, messages in exc.errors.items():

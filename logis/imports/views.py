@@ -16,11 +16,12 @@ from django.views.decorators.http import require_http_methods, require_POST
 from logis.accounts.models import User
 from logis.core.errors import InvalidTransition, NotFound, ValidationError
 from logis.core.permissions import Action
-from logis.core.views import PropertyRequest, is_htmx, property_view
+from logis.core.views import is_htmx
 from logis.imports import services
 from logis.imports.forms import ImportFileForm
 from logis.imports.models import ImportBatch, ImportStatus
 from logis.imports.parsing import TEMPLATE_EXAMPLES, TEMPLATE_HEADERS
+from logis.properties.access import PropertyRequest, property_view
 
 PREVIEW_CHANGES_SHOWN = 300
 PREVIEW_ERRORS_SHOWN = 500

@@ -18,7 +18,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from logis.core.dates import today_in
 from logis.core.errors import InvalidTransition, ValidationError
 from logis.core.permissions import Action, Role
-from logis.core.views import PropertyRequest, is_htmx, property_view
+from logis.core.views import is_htmx
 from logis.documents.responses import invoice_pdf_response
 from logis.documents.selectors import invoice_document
 from logis.finances import selectors as finance_selectors
@@ -36,6 +36,7 @@ from logis.invoicing.forms import (
 from logis.invoicing.lines import LineInput, lines_summary
 from logis.invoicing.models import Invoice, InvoiceStatus
 from logis.notifications.services import invoice_email_blocker, primary_resident
+from logis.properties.access import PropertyRequest, property_view
 
 
 def _today(request: PropertyRequest) -> dt.date:
@@ -272,7 +273,7 @@ def invoice_create(request: PropertyRequest) -> HttpResponse:
             service_input["amount"] = None
         try:
             invoice = services.create_invoice(
-                actor=request.user,  # type: ignore[arg-type]
+                actor=request.user,
                 property=prop,
                 creation_token=form.cleaned_data.get("token"),
                 lines=line_inputs,
@@ -414,7 +415,7 @@ def invoice_edit(request: PropertyRequest, invoice_id: int) -> HttpResponse:
         if form.is_valid() and lines_valid:
             try:
                 services.update_invoice(
-                    actor=request.user,  # type: ignore[arg-type]
+                    actor=request.user,
                     invoice_id=invoice.pk,
                     property=request.property,
                     lines=typed if with_lines else None,
@@ -454,7 +455,7 @@ def invoice_publish(request: PropertyRequest, invoice_id: int) -> HttpResponse:
     if request.method == "POST":
         try:
             result = services.publish_invoice(
-                actor=request.user,  # type: ignore[arg-type]
+                actor=request.user,
                 invoice_id=invoice.pk,
                 property=request.property,
             )
@@ -491,7 +492,7 @@ def invoice_void(request: PropertyRequest, invoice_id: int) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             services.void_invoice(
-                actor=request.user,  # type: ignore[arg-type]
+                actor=request.user,
                 invoice_id=invoice.pk,
                 property=request.property,
                 reason=form.cleaned_data["reason"],
@@ -525,7 +526,7 @@ def invoice_bulk_publish(request: PropertyRequest) -> HttpResponse:
     ids = [int(v) for v in request.POST.getlist("invoice") if v.isdigit()]
     try:
         results = services.publish_invoices(
-            actor=request.user,  # type: ignore[arg-type]
+            actor=request.user,
             property=request.property,
             invoice_ids=ids,
         )

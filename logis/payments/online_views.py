@@ -14,9 +14,10 @@ from logis.core import errors
 from logis.core.forms import AmountField, StyledForm
 from logis.core.money import format_amount
 from logis.core.permissions import Action
-from logis.core.views import PropertyRequest, is_htmx, property_view
+from logis.core.views import is_htmx
 from logis.payments import availability, online_refunds
 from logis.payments.models import Payment
+from logis.properties.access import PropertyRequest, property_view
 
 
 class OnlineRefundForm(StyledForm):
@@ -56,7 +57,7 @@ def refund_online(request: PropertyRequest, payment_id: int) -> HttpResponse:
             refund = online_refunds.refund_online_payment(
                 property=request.property,
                 payment_id=payment.pk,
-                actor=request.user,  # type: ignore[arg-type]
+                actor=request.user,
                 amount=form.cleaned_data["amount"],
                 reason=form.cleaned_data["reason"],
             )

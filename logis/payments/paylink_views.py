@@ -12,9 +12,10 @@ from django.views.decorators.http import require_http_methods
 
 from logis.core import errors
 from logis.core.permissions import Action
-from logis.core.views import PropertyRequest, is_htmx, property_view
+from logis.core.views import is_htmx
 from logis.invoicing.models import Invoice
 from logis.payments import paylinks
+from logis.properties.access import PropertyRequest, property_view
 
 
 @require_http_methods(["GET", "POST"])

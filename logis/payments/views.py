@@ -12,7 +12,7 @@ from logis.core.dates import today_in
 from logis.core.forms import StyledForm
 from logis.core.money import format_amount
 from logis.core.permissions import Action
-from logis.core.views import PropertyRequest, is_htmx, property_view
+from logis.core.views import is_htmx
 from logis.documents.responses import receipt_pdf_response
 from logis.documents.selectors import receipt_document
 from logis.invoicing.models import Invoice, InvoiceStatus
@@ -27,6 +27,7 @@ from logis.payments.forms import (
 )
 from logis.payments.models import Payment
 from logis.payments.selectors import PaymentFilters, payment_list, payment_totals, property_credit
+from logis.properties.access import PropertyRequest, property_view
 from logis.properties.models import Unit
 
 
@@ -127,7 +128,7 @@ def record(request: PropertyRequest, invoice_id: int) -> HttpResponse:
             payment = services.record_payment(
                 property=request.property,
                 invoice_id=invoice.pk,
-                actor=request.user,  # type: ignore[arg-type]
+                actor=request.user,
                 amount=data["amount"],
                 paid_on=data["paid_on"],
                 method=data["method"],
@@ -171,7 +172,7 @@ def reverse(request: PropertyRequest, payment_id: int) -> HttpResponse:
             services.reverse_payment(
                 property=request.property,
                 payment_id=payment.pk,
-                actor=request.user,  # type: ignore[arg-type]
+                actor=request.user,
                 reason=form.cleaned_data["reason"],
             )
         except errors.ValidationError as exc:
@@ -220,7 +221,7 @@ def refund(request: PropertyRequest, payment_id: int) -> HttpResponse:
             refund = services.refund_payment(
                 property=request.property,
                 payment_id=payment.pk,
-                actor=request.user,  # type: ignore[arg-type]
+                actor=request.user,
                 amount=data["amount"],
                 reason=data["reason"],
                 method=data["method"],
@@ -282,7 +283,7 @@ def apply_credit(request: PropertyRequest, unit_id: int) -> HttpResponse:
                 unit_id=unit.pk,
                 invoice_id=data["invoice"],
                 amount=data["amount"],
-                actor=request.user,  # type: ignore[arg-type]
+                actor=request.user,
             )
         except errors.ValidationError as exc:
             _add_errors(form, exc)
@@ -328,7 +329,7 @@ def refund_credit(request: PropertyRequest, unit_id: int) -> HttpResponse:
                 amount=data["amount"],
                 method=data["method"],
                 reason=data["reason"],
-                actor=request.user,  # type: ignore[arg-type]
+                actor=request.user,
             )
         except errors.ValidationError as exc:
             _add_errors(form, exc)

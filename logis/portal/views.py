@@ -13,12 +13,12 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from logis.accounts.models import Membership, User
 from logis.core import errors
+from logis.core.links import portal_invoice_path
 from logis.documents.responses import invoice_pdf_response, receipt_pdf_response
 from logis.documents.selectors import ReceiptDocument, invoice_document, receipt_document
 from logis.finances.selectors import tax_registration
@@ -67,8 +67,7 @@ def home(request: HttpRequest) -> HttpResponse:
 
 
 def _detail_url(request: HttpRequest, invoice_id: int, query: str = "") -> str:
-    path = reverse("portal:invoice", args=[invoice_id])
-    return f"{path}?{query}" if query else path
+    return portal_invoice_path(invoice_id, query)
 
 
 @login_required
@@ -146,7 +145,7 @@ def pay(request: HttpRequest, invoice_id: int) -> HttpResponse:
         if not form.is_valid():
             return _invoice_page(request, found, checkout="", form=form)
         amount = form.cleaned_data["amount"]
-    detail = request.build_absolute_uri(reverse("portal:invoice", args=[invoice_id]))
+    detail = request.build_absolute_uri(portal_invoice_path(invoice_id))
     try:
         url = start_checkout(
             invoice_id=invoice_id,

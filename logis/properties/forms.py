@@ -9,23 +9,15 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from logis.accounts.models import Language
 from logis.core import errors
+from logis.core.language import Language
 from logis.core.permissions import Role
-from logis.properties import services
+from logis.properties import rules
 from logis.properties.models import OccupancyKind, PaymentMethod, Property, Unit
 
 
-def add_domain_errors(form: forms.Form, exc: errors.ValidationError) -> None:
-    """Show a service's field errors beside the fields (unknown fields at the top of the form)."""
-    for field, messages in exc.errors.items():
-        target = field if field in form.fields else None
-        for message in messages:
-            form.add_error(target, str(message))
-
-
 class UnitForm(forms.Form):
-    number = forms.CharField(label=_("Unit number"), max_length=services.UNIT_NUMBER_MAX)
+    number = forms.CharField(label=_("Unit number"), max_length=rules.UNIT_NUMBER_MAX)
     share = forms.CharField(
         label=_("Share (%)"),
         required=False,
@@ -36,19 +28,19 @@ class UnitForm(forms.Form):
 
     def clean_number(self) -> str:
         try:
-            return services.clean_unit_number(self.cleaned_data["number"])
+            return rules.clean_unit_number(self.cleaned_data["number"])
         except errors.ValidationError as exc:
             raise forms.ValidationError([str(m) for m in exc.errors["number"]]) from exc
 
     def clean_share(self) -> Decimal | None:
         try:
-            return services.parse_share(self.cleaned_data.get("share") or "")
+            return rules.parse_share(self.cleaned_data.get("share") or "")
         except errors.ValidationError as exc:
             raise forms.ValidationError([str(m) for m in exc.errors["share"]]) from exc
 
 
 class ResidentForm(forms.Form):
-    name = forms.CharField(label=_("Name"), max_length=services.RESIDENT_NAME_MAX)
+    name = forms.CharField(label=_("Name"), max_length=rules.RESIDENT_NAME_MAX)
     email = forms.EmailField(
         label=_("Email"),
         required=False,
@@ -59,7 +51,7 @@ class ResidentForm(forms.Form):
     phone = forms.CharField(
         label=_("Phone"),
         required=False,
-        max_length=services.PHONE_MAX,
+        max_length=rules.PHONE_MAX,
         widget=forms.TextInput(attrs={"type": "tel", "autocomplete": "off"}),
     )
     language = forms.ChoiceField(label=_("Preferred language"), choices=Language.choices, initial=Language.FR)

@@ -10,7 +10,7 @@ from django.db.models import Q
 from django.db.models.functions import Lower
 from django.utils.translation import gettext_lazy as _
 
-from logis.accounts.models import Language
+from logis.core.language import Language
 
 
 class PaymentMethod(models.TextChoices):

@@ -21,10 +21,11 @@ from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 from PIL import Image, UnidentifiedImageError
 
-from logis.accounts.models import Language, Membership, User
+from logis.accounts.models import Membership, User
 from logis.accounts.organizations import administered_organization
 from logis.core import audit
 from logis.core.errors import ValidationError
+from logis.core.language import Language
 from logis.core.permissions import Action, Role, require
 from logis.finances.selectors import ensure_finance_defaults
 from logis.properties.models import Property

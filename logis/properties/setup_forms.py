@@ -9,8 +9,8 @@ from django import forms
 from django.utils.dates import MONTHS
 from django.utils.translation import gettext_lazy as _
 
-from logis.accounts.models import Language
 from logis.core import errors
+from logis.core.language import Language
 from logis.properties import setup
 
 IDENTITY_FIELDS = ["name", "legal_name", "neq", "address"]

@@ -21,10 +21,10 @@ from django.views.decorators.http import require_GET, require_http_methods
 from logis.accounts.models import User
 from logis.accounts.organizations import organizations_administered
 from logis.core import errors
+from logis.core.forms import add_service_errors
 from logis.core.permissions import Action
-from logis.core.views import PropertyRequest, property_view
 from logis.properties import setup
-from logis.properties.forms import add_domain_errors
+from logis.properties.access import PropertyRequest, property_view
 from logis.properties.models import Property
 from logis.properties.setup_forms import (
     DEFAULTS_FIELDS,
@@ -114,7 +114,7 @@ def new_property(request: HttpRequest) -> HttpResponse:
             logo=form.cleaned_data.get("logo"),
         )
     except errors.ValidationError as exc:
-        add_domain_errors(form, exc)
+        add_service_errors(form, exc)
         return _render(request, step, form, saved)
     except (errors.NotFound, errors.PermissionDenied) as exc:
         raise DjangoPermissionDenied from exc
@@ -165,7 +165,7 @@ def property_settings(request: PropertyRequest) -> HttpResponse:
                 remove_logo=form.cleaned_data.get("remove_logo", False),
             )
         except errors.ValidationError as exc:
-            add_domain_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(request, _("The property settings were saved."))
             return redirect("properties:property_settings", prop.pk)

@@ -14,9 +14,9 @@ from django.utils.translation import gettext as _
 from logis.core.csv_export import csv_response, plain_amount, safe_cell
 from logis.core.dates import today_in
 from logis.core.permissions import Action
-from logis.core.views import PropertyRequest, property_view
 from logis.invoicing.models import InvoiceStatus
 from logis.payments.models import METHOD_CHOICES, PaymentKind
+from logis.properties.access import PropertyRequest, property_view
 from logis.reports import selectors
 
 UNITS_PER_PAGE = 50

@@ -17,7 +17,7 @@ from django.utils.translation import pgettext
 from logis.accounts.models import User
 from logis.core.csv_export import csv_response, plain_amount, safe_cell
 from logis.core.dates import today_in
-from logis.core.views import PropertyRequest, property_view
+from logis.properties.access import PropertyRequest, property_view
 from logis.properties.models import Unit
 from logis.properties.selectors import get_unit
 from logis.statements import selectors

@@ -206,7 +206,7 @@ def test_the_invoice_amount_is_the_sum_of_its_lines_with_their_taxes(amounts: li
     invoice = create_invoice(
         actor=admin, property=prop, unit_id=unit.pk, title="T", amount=None, due_date=_due(prop), lines=lines
     )
-    expected = sum((sum(line_taxes(x.amount, taxable=taxed), x.amount) for x in lines), Decimal("0"))  # type: ignore[arg-type]
+    expected = sum((sum(line_taxes(x.amount, taxable=taxed), x.amount) for x in lines), Decimal("0"))  # type: ignore[arg-type,type-var]
     assert invoice.amount == expected
     assert list(invoice.lines.values_list("position", flat=True)) == list(range(1, len(lines) + 1))
     assert invoice.pk not in invoices_out_of_balance()

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django import template
 
 from logis.accounts.selectors import two_factor_required_by
-from logis.properties.models import Property
+
+if TYPE_CHECKING:
+    from logis.properties.models import Property
 
 register = template.Library()
 
