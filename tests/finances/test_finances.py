@@ -281,7 +281,7 @@ def test_editing_a_draft_replaces_its_lines_and_its_amount(prop: Property, unit:
 def test_every_invoice_creation_path_leaves_amounts_equal_to_their_lines(
     prop: Property, unit: Unit, manager: Any
 ) -> None:
-    from logis.billing.services import create_batch
+    from logis.billing.batches import create_batch
 
     create_invoice(
         actor=manager,

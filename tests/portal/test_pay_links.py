@@ -229,7 +229,7 @@ def test_a_paid_invoice_is_shown_paid_and_a_void_one_with_nothing_to_pay(
 def test_reminder_email_carries_a_fresh_link(
     prop: Property, unit: Unit, manager: User, resident_user: User
 ) -> None:
-    from logis.collections.services import send_manual_reminder
+    from logis.collections.reminders import send_manual_reminder
 
     invoice = open_invoice(prop, number=3, unit=unit, title="Rappel")
     send_manual_reminder(actor=manager, invoice_id=invoice.pk, property=prop)
