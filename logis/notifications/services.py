@@ -65,7 +65,6 @@ from logis.properties.setup import logo_url
 
 if TYPE_CHECKING:
     from logis.invoicing.models import Invoice
-    from logis.payments.models import Payment
     from logis.properties.models import Property, Resident
 
 logger = logging.getLogger(__name__)
@@ -73,8 +72,6 @@ StrOrPromise = str | Promise
 
 INVOICE_PUBLISHED = "invoice_published"
 INVOICE_VOIDED = "invoice_void"
-PAYMENT_RECEIPT = "payment_receipt"
-RECEIPT_KEY_PREFIX = "payment-receipt:"  # + the payment's id: one receipt email per payment
 LANGUAGES = ("fr", "en")
 MAX_ATTEMPTS = 8
 FIRST_RETRY_DELAY = dt.timedelta(seconds=30)
@@ -269,56 +266,6 @@ def requeue_missing_published_emails(*, now: dt.datetime | None = None) -> list[
     return ids
 
 
-def render_payment_receipt(*, payment: Payment, resident: Resident, language: str) -> tuple[str, str, str]:
-    """Subject, plain text and HTML of the receipt for a payment, written in ``language``."""
-    invoice = payment.invoice
-    balance = invoice.amount - invoice.amount_paid
-    with translation.override(language):
-        subject = _("Payment received — %(title)s") % {"title": " ".join(invoice.title.split())}
-        context = {
-            "subject": subject,
-            "language": language,
-            "resident_name": resident.name,
-            "property_name": invoice.property.name,
-            "logo_url": logo_url(invoice.property),
-            "unit": invoice.unit.number,
-            "number": invoice.number,
-            "title": invoice.title,
-            "amount": format_amount(payment.amount, language),
-            "paid_on": long_date(payment.paid_on, language),
-            "method": str(payment.get_method_display()),
-            "reference": payment.reference,
-            "balance": format_amount(balance, language),
-            "paid_in_full": balance == 0,
-            "link": invoice_link(invoice),
-        }
-        text = render_to_string("notifications/email/payment_receipt.txt", context).strip() + "\n"
-        html = render_to_string("notifications/email/payment_receipt.html", context)
-    return subject[:255], text, html
-
-
-def queue_payment_receipt_email(*, payment: Payment) -> EmailMessage | None:
-    """Queue the receipt of a succeeded payment to the unit's primary resident, once per payment.
-
-    Runs in the caller's transaction (``record_payment``, the Stripe webhook) after the invoice's
-    ``amount_paid`` is updated, so the balance it states is the one left after this payment.
-    Returns None when the payment did not succeed or nobody can receive the email.
-    """
-    from logis.payments.models import PaymentKind, PaymentStatus
-
-    if payment.kind != PaymentKind.PAYMENT or payment.status != PaymentStatus.SUCCEEDED:
-        return None
-    invoice = payment.invoice
-    return queue_resident_email(
-        invoice=invoice,
-        key=f"{RECEIPT_KEY_PREFIX}{payment.pk}",
-        kind=PAYMENT_RECEIPT,
-        render=lambda person, language: render_payment_receipt(
-            payment=payment, resident=person, language=language
-        ),
-    )
-
-
 def queue_resident_email(
     *,
     invoice: Invoice,
@@ -466,31 +413,39 @@ def _send(message: EmailMessage) -> None:
     email.send(fail_silently=False)
 
 
+# Who makes the files an email carries, by its kind: the domain apps register theirs (payments: the
+# receipt's PDF) when Django starts, so the outbox imports none of them.
+AttachmentMaker = Callable[[EmailMessage], list[tuple[str, bytes, str]]]
+ATTACHMENT_MAKERS: dict[str, AttachmentMaker] = {}
+# Kinds of email still sent when their invoice is voided while they wait (registered by their app).
+KEPT_AFTER_VOID: set[str] = set()
+
+
+def register_attachments(kind: str, maker: AttachmentMaker) -> None:
+    """``maker(message)`` gives the files (name, content, MIME type) sent with each email of ``kind``."""
+    ATTACHMENT_MAKERS[kind] = maker
+
+
+def keep_after_void(kind: str) -> None:
+    """Emails of ``kind`` are sent even if their invoice is voided while they wait."""
+    KEPT_AFTER_VOID.add(kind)
+
+
 def attachments(message: EmailMessage) -> list[tuple[str, bytes, str]]:
-    """Files sent with ``message``, made when it is sent (never stored): a receipt email carries the
-    receipt's PDF, in the message's language.
+    """Files sent with ``message``, made when it is sent (never stored), by the maker registered for
+    its kind.
 
     Made before the mail server is contacted and on every attempt, so retries send the same file. A
-    document that cannot be made is logged and the email goes without it: the receipt's text is in
-    the email itself, and a rendering bug must not hold back every receipt.
+    document that cannot be made is logged and the email goes without it: the email's text says what
+    matters, and a rendering bug must not hold back every email of its kind.
     """
-    if message.kind != PAYMENT_RECEIPT or not message.key.startswith(RECEIPT_KEY_PREFIX):
+    maker = ATTACHMENT_MAKERS.get(message.kind)
+    if maker is None:
         return []
-    from logis.documents.pdf import render_receipt_pdf
-    from logis.documents.responses import receipt_filename
-    from logis.documents.selectors import receipt_document
-    from logis.payments.models import Payment
-
     try:
-        # A co-owner's copy is keyed ``payment-receipt:<id>:r<resident id>``.
-        payment_id = int(message.key.removeprefix(RECEIPT_KEY_PREFIX).split(":")[0])
-        with translation.override(message.language):
-            document = receipt_document(payments=Payment.objects.all(), payment_id=payment_id)
-            if document is None:
-                return []
-            return [(receipt_filename(document), render_receipt_pdf(document), "application/pdf")]
+        return maker(message)
     except Exception:
-        logger.exception("The receipt PDF of email %s could not be made; sending it without", message.pk)
+        logger.exception("The attachment of email %s could not be made; sending it without", message.pk)
         return []
 
 
@@ -555,8 +510,8 @@ def deliver_message(*, message_id: int) -> str:
         if (
             message.invoice is not None
             and message.invoice.status == InvoiceStatus.VOID
-            # A receipt stays true after a void: the money was received (it became unit credit).
-            and message.kind != PAYMENT_RECEIPT
+            # Some stay true after a void (a receipt: the money was received, it became unit credit).
+            and message.kind not in KEPT_AFTER_VOID
         ):
             # Voided while the email waited (e.g. during an outage): announcing it now would mislead.
             message.status = DeliveryStatus.FAILED

@@ -9,3 +9,6 @@ class PaymentsConfig(AppConfig):
 
     def ready(self) -> None:
         from logis.payments import checks  # noqa: F401 - registers the Stripe deployment checks
+        from logis.payments.receipts import register
+
+        register()  # the receipt's PDF attached to its email by the outbox

@@ -19,7 +19,15 @@ from logis.core.errors import NotFound, ValidationError
 from logis.core.money import format_amount
 from logis.core.permissions import Action, Actor, require, user_or_none
 from logis.invoicing.models import Invoice, InvoiceStatus
-from logis.payments.models import CREDIT_METHOD, CreditKind, Payment, PaymentKind, PaymentStatus, UnitCredit
+from logis.payments.models import (
+    CREDIT_METHOD,
+    MANUAL_METHODS,
+    CreditKind,
+    Payment,
+    PaymentKind,
+    PaymentStatus,
+    UnitCredit,
+)
 from logis.payments.settlement import SETTLED_FIELDS, settle
 from logis.properties.models import Property, Unit
 
@@ -193,8 +201,6 @@ def refund_credit(
     actor: Actor,
 ) -> UnitCredit:
     """Give (part of) the unit's credit back to the resident, by cheque, transfer or cash."""
-    from logis.payments.services import MANUAL_METHODS
-
     with transaction.atomic():
         require(actor, Action.RECORD_PAYMENT, property)
         if not Unit.objects.filter(pk=unit_id, property=property).exists():

@@ -7,7 +7,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from logis.core.forms import AmountField, DateField, StyledForm
-from logis.payments.services import MANUAL_METHODS, NOTE_MAX
+from logis.payments.models import MANUAL_METHODS, NOTE_MAX
 from logis.properties.models import PaymentMethod
 
 

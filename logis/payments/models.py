@@ -15,6 +15,8 @@ NOTE_MAX = 500
 # Credit of the unit's account applied to an invoice: not money received, so not a method a property
 # accepts (it stays out of PaymentMethod, which the payment settings offer).
 CREDIT_METHOD = "credit"
+# What a manager records by hand (the other methods are online, through Stripe, or the unit's credit).
+MANUAL_METHODS = (PaymentMethod.CHEQUE, PaymentMethod.INTERAC, PaymentMethod.CASH, PaymentMethod.OTHER)
 METHOD_CHOICES = [*PaymentMethod.choices, (CREDIT_METHOD, _("Account credit"))]
 
 

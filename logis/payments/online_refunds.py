@@ -28,10 +28,13 @@ from logis.payments.checkout import (
     cents,
     from_cents,
 )
+from logis.payments.credits import credit_balance
 from logis.payments.models import (
+    CreditKind,
     Payment,
     PaymentKind,
     PaymentStatus,
+    UnitCredit,
 )
 from logis.payments.settlement import SETTLED_FIELDS, settle
 from logis.properties.models import ONLINE_METHODS, Property, Unit
@@ -53,8 +56,6 @@ def _split_refund(original: Payment, invoice: Invoice, amount: Decimal) -> tuple
     """Where a refund comes from: first the unit credit this payment created (its excess over the
     balance, or all of it on a voided invoice) and not yet given back, then what the invoice holds.
     Whatever neither holds any more (that credit spent meanwhile) comes off the unit's credit too."""
-    from logis.payments.models import UnitCredit
-
     entries = UnitCredit.objects.filter(unit_id=original.unit_id)
     created = entries.filter(payment=original, amount__gt=0).aggregate(total=Sum("amount"))["total"]
     taken = entries.filter(payment__reverses=original, amount__lt=0).aggregate(total=Sum("amount"))["total"]
@@ -69,8 +70,6 @@ def _take_back_credit(
     refund: Payment, invoice: Invoice, amount: Decimal, *, note: str, actor: Actor | None
 ) -> None:
     """The refunded money the unit's credit held leaves it (a negative ledger entry, unit row locked)."""
-    from logis.payments.models import CreditKind, UnitCredit
-
     unit = Unit.objects.select_for_update().get(pk=refund.unit_id)
     entry = UnitCredit.objects.create(
         property_id=unit.property_id,
@@ -247,9 +246,6 @@ def overpayments_to_refund(invoice: Invoice) -> list[tuple[Payment, Decimal]]:
     """The online payments of this invoice that left money in the unit's credit not given back yet,
     each with what can be refunded to the card now (at most the unit's credit and what is left on the
     payment): the « needs doing » of a double charge."""
-    from logis.payments.credits import credit_balance
-    from logis.payments.models import CreditKind, UnitCredit
-
     entries = UnitCredit.objects.filter(
         invoice=invoice,
         amount__gt=0,

@@ -18,12 +18,19 @@ from logis.core.errors import InvalidTransition, NotFound, ValidationError
 from logis.core.money import format_amount
 from logis.core.permissions import Action, require
 from logis.invoicing.models import Invoice, InvoiceStatus
-from logis.notifications.services import queue_payment_receipt_email
-from logis.payments.models import CREDIT_METHOD, NOTE_MAX, CreditKind, Payment, PaymentKind, PaymentStatus
+from logis.payments.models import (
+    CREDIT_METHOD,
+    MANUAL_METHODS,
+    NOTE_MAX,
+    CreditKind,
+    Payment,
+    PaymentKind,
+    PaymentStatus,
+)
+from logis.payments.receipts import queue_payment_receipt_email
 from logis.payments.settlement import SETTLED_FIELDS, settle
-from logis.properties.models import PaymentMethod, Property
+from logis.properties.models import Property
 
-MANUAL_METHODS = (PaymentMethod.CHEQUE, PaymentMethod.INTERAC, PaymentMethod.CASH, PaymentMethod.OTHER)
 REFERENCE_MAX = 120
 
 

@@ -16,28 +16,33 @@ from django.db import IntegrityError, models, transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from logis.accounts.models import Membership
 from logis.core import audit
 from logis.core.dates import today_in
 from logis.core.money import format_amount
-from logis.core.permissions import Action
+from logis.core.permissions import ROLE_ACTIONS, Action
 from logis.invoicing.models import Invoice, InvoiceStatus
+from logis.notifications.services import LANGUAGES, invoice_link, primary_resident, queue_email
 from logis.payments import stripe_gateway
 from logis.payments.checkout import (
     OnlinePaymentProblem,
     cents,
     from_cents,
 )
+from logis.payments.credits import add_credit
 from logis.payments.models import (
     CheckoutSession,
     CheckoutSessionStatus,
+    CreditKind,
     Payment,
     PaymentKind,
     PaymentStatus,
     WebhookEvent,
 )
 from logis.payments.online_refunds import record_charge_refunded
+from logis.payments.receipts import queue_payment_receipt_email
 from logis.payments.settlement import SETTLED_FIELDS, settle
-from logis.properties.models import PaymentMethod, Property
+from logis.properties.models import PaymentMethod, Property, Resident
 
 logger = logging.getLogger(__name__)
 
@@ -70,9 +75,6 @@ def _method(row: CheckoutSession, *, paid_at_once: bool, existing: Payment | Non
 def _apply_to_invoice(payment: Payment, invoice: Invoice) -> None:
     """The succeeded payment raises what the invoice received, up to its balance; any excess (a manual
     payment arrived meanwhile, or the invoice was voided) becomes the unit's credit, never lost."""
-    from logis.payments.credits import add_credit
-    from logis.payments.models import CreditKind
-
     before = audit.snapshot(invoice, SETTLED_FIELDS)
     applicable = invoice.status in (InvoiceStatus.OPEN, InvoiceStatus.PAID)
     balance = invoice.amount - invoice.amount_paid if applicable else Decimal("0.00")
@@ -104,8 +106,6 @@ def _apply_to_invoice(payment: Payment, invoice: Invoice) -> None:
         before=before,
         after={**audit.snapshot(invoice, SETTLED_FIELDS), "payment": payment.pk, "credit": excess},
     )
-    from logis.notifications.services import queue_payment_receipt_email
-
     queue_payment_receipt_email(payment=payment)
 
 
@@ -127,11 +127,6 @@ def queue_overpayment_emails(*, payment: Payment, invoice: Invoice, excess: Deci
     offers the refund to the card (``overpayments_to_refund``)."""
     from django.conf import settings
     from django.urls import reverse
-
-    from logis.accounts.models import Membership
-    from logis.core.permissions import ROLE_ACTIONS
-    from logis.notifications.services import LANGUAGES, invoice_link, primary_resident, queue_email
-    from logis.properties.models import Resident
 
     # Whoever paid (a co-owner may have), else the unit's primary resident.
     payer_id = (

@@ -6,8 +6,7 @@ from decimal import Decimal
 
 from django import template
 
-from logis.payments.models import CREDIT_METHOD, Payment, PaymentKind, PaymentStatus
-from logis.payments.services import MANUAL_METHODS
+from logis.payments.models import CREDIT_METHOD, MANUAL_METHODS, Payment, PaymentKind, PaymentStatus
 
 register = template.Library()
 

@@ -1,0 +1,98 @@
+"""Payment receipts by email: written in the resident's language, queued in the transaction that records
+the payment, sent by the outbox (``logis.notifications``) with the receipt's PDF attached.
+
+Registered with the outbox when Django starts (``PaymentsConfig.ready``): the PDF maker for this kind,
+and that a receipt stays true after its invoice is voided.
+"""
+
+from __future__ import annotations
+
+from django.template.loader import render_to_string
+from django.utils import translation
+from django.utils.translation import gettext as _
+
+from logis.core.dates import long_date
+from logis.core.money import format_amount
+from logis.documents.filenames import receipt_filename
+from logis.documents.pdf import render_receipt_pdf
+from logis.documents.selectors import receipt_document
+from logis.notifications.models import EmailMessage
+from logis.notifications.services import (
+    invoice_link,
+    keep_after_void,
+    queue_resident_email,
+    register_attachments,
+)
+from logis.payments.models import Payment, PaymentKind, PaymentStatus
+from logis.properties.models import Resident
+from logis.properties.setup import logo_url
+
+PAYMENT_RECEIPT = "payment_receipt"
+RECEIPT_KEY_PREFIX = "payment-receipt:"  # + the payment's id: one receipt email per payment
+
+
+def render_payment_receipt(*, payment: Payment, resident: Resident, language: str) -> tuple[str, str, str]:
+    """Subject, plain text and HTML of the receipt for a payment, written in ``language``."""
+    invoice = payment.invoice
+    balance = invoice.amount - invoice.amount_paid
+    with translation.override(language):
+        subject = _("Payment received — %(title)s") % {"title": " ".join(invoice.title.split())}
+        context = {
+            "subject": subject,
+            "language": language,
+            "resident_name": resident.name,
+            "property_name": invoice.property.name,
+            "logo_url": logo_url(invoice.property),
+            "unit": invoice.unit.number,
+            "number": invoice.number,
+            "title": invoice.title,
+            "amount": format_amount(payment.amount, language),
+            "paid_on": long_date(payment.paid_on, language),
+            "method": str(payment.get_method_display()),
+            "reference": payment.reference,
+            "balance": format_amount(balance, language),
+            "paid_in_full": balance == 0,
+            "link": invoice_link(invoice),
+        }
+        text = render_to_string("notifications/email/payment_receipt.txt", context).strip() + "\n"
+        html = render_to_string("notifications/email/payment_receipt.html", context)
+    return subject[:255], text, html
+
+
+def queue_payment_receipt_email(*, payment: Payment) -> EmailMessage | None:
+    """Queue the receipt of a succeeded payment to the unit's primary resident, once per payment.
+
+    Runs in the caller's transaction (``record_payment``, the Stripe webhook) after the invoice's
+    ``amount_paid`` is updated, so the balance it states is the one left after this payment.
+    Returns None when the payment did not succeed or nobody can receive the email.
+    """
+    if payment.kind != PaymentKind.PAYMENT or payment.status != PaymentStatus.SUCCEEDED:
+        return None
+    invoice = payment.invoice
+    return queue_resident_email(
+        invoice=invoice,
+        key=f"{RECEIPT_KEY_PREFIX}{payment.pk}",
+        kind=PAYMENT_RECEIPT,
+        render=lambda person, language: render_payment_receipt(
+            payment=payment, resident=person, language=language
+        ),
+    )
+
+
+def receipt_attachments(message: EmailMessage) -> list[tuple[str, bytes, str]]:
+    """The receipt's PDF, in the message's language (the outbox logs a failure and sends without)."""
+    if not message.key.startswith(RECEIPT_KEY_PREFIX):
+        return []
+    # A co-owner's copy is keyed ``payment-receipt:<id>:r<resident id>``.
+    payment_id = int(message.key.removeprefix(RECEIPT_KEY_PREFIX).split(":")[0])
+    with translation.override(message.language):
+        document = receipt_document(payments=Payment.objects.all(), payment_id=payment_id)
+        if document is None:
+            return []
+        return [(receipt_filename(document), render_receipt_pdf(document), "application/pdf")]
+
+
+def register() -> None:
+    """Tell the outbox about receipts (called once, by ``PaymentsConfig.ready``)."""
+    register_attachments(PAYMENT_RECEIPT, receipt_attachments)
+    keep_after_void(PAYMENT_RECEIPT)
