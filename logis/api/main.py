@@ -10,9 +10,9 @@ from ninja import NinjaAPI
 from ninja.openapi.docs import Swagger
 
 from logis.api.auth import TokenAuth
+from logis.api.banking import router as banking_router
 from logis.api.endpoints import router
 from logis.api.errors import install_handlers
-from logis.api.banking import router as banking_router
 
 DESCRIPTION = """
 The Logis API does what the pages do, through the same rules: the same roles per property, the same
