@@ -33,6 +33,7 @@ from logis.notifications.models import EmailMessage
 from logis.notifications.services import invoice_email_blocker, invoice_link, queue_resident_email
 from logis.payments.paylinks import email_pay_link, link_days
 from logis.properties.models import Property, Resident
+from logis.properties.setup import logo_url
 
 logger = logging.getLogger(__name__)
 
@@ -90,6 +91,7 @@ def render_reminder(
             "overdue": overdue,
             "resident_name": resident.name,
             "property_name": invoice.property.name,
+            "logo_url": logo_url(invoice.property),
             "unit": invoice.unit.number,
             "number": invoice.number,
             "title": invoice.title,

@@ -212,3 +212,25 @@ CASES = [
 @pytest.mark.parametrize("case", CASES, ids=lambda c: c.name)
 def test_role_table(case: Case, role: str, world: World, client: Client) -> None:
     check_case(case, role, world, client)
+
+
+def test_the_reminder_email_carries_the_property_logo(
+    prop: Property,
+    invoice_due: InvoiceMaker,
+    manager: User,
+    settings,
+    tmp_path,  # type: ignore[no-untyped-def]
+) -> None:
+    import io
+
+    from django.core.files.base import ContentFile
+    from PIL import Image
+
+    settings.MEDIA_ROOT = tmp_path / "media"
+    buffer = io.BytesIO()
+    Image.new("RGB", (120, 40), (20, 80, 160)).save(buffer, format="PNG")
+    prop.logo.save("logo.png", ContentFile(buffer.getvalue()), save=True)
+    invoice = invoice_due(SOON)
+    send_manual_reminder(actor=manager, invoice_id=invoice.pk)
+    email = EmailMessage.objects.get(invoice=invoice, kind__contains="reminder")
+    assert f'<img src="{settings.SITE_URL.rstrip("/")}{prop.logo.url}"' in email.body_html
