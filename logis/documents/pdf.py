@@ -102,7 +102,7 @@ def _p(value: object, style: ParagraphStyle) -> Paragraph:
     return Paragraph(text(value), style)
 
 
-def long_date(value: dt.date | None) -> str:
+def page_date(value: dt.date | None) -> str:
     """A date as Logis pages write it (``1er mars 2026``, ``3 mars 2026`` / ``Mar. 3, 2026``)."""
     return localdate(value) if value else ""
 
@@ -446,8 +446,8 @@ def render_invoice_pdf(document: InvoiceDocument, *, online_payment: bool) -> by
     if status == InvoiceStatus.VOID and invoice.void_reason:
         status_text = _("%(status)s — %(reason)s") % {"status": status_text, "reason": invoice.void_reason}
     facts = [
-        (_("Issue date"), long_date(document.issued_on) if document.issued_on else _("Not published")),
-        (pgettext("invoice", "Due date"), long_date(invoice.due_date)),
+        (_("Issue date"), page_date(document.issued_on) if document.issued_on else _("Not published")),
+        (pgettext("invoice", "Due date"), page_date(invoice.due_date)),
         (pgettext("invoice", "Status"), status_text),
     ]
     billed = [
@@ -493,14 +493,14 @@ def _returned_banner(st: _Styles, document: ReceiptDocument) -> list[Flowable]:
         headline = _("PAYMENT REVERSED")
         lines = [
             _("This payment was reversed on %(date)s: it no longer counts toward the invoice.")
-            % {"date": long_date(on)}
+            % {"date": page_date(on)}
         ]
     else:
         refunded = document.refunded
         headline = _("PAYMENT REFUNDED") if refunded >= payment.amount else _("PAYMENT PARTLY REFUNDED")
         lines = [
             _("Refund of %(amount)s on %(date)s.")
-            % {"amount": format_amount(r.amount), "date": long_date(r.on)}
+            % {"amount": format_amount(r.amount), "date": page_date(r.on)}
             for r in document.returned
         ]
     return [_banner(st, headline, lines, DANGER), Spacer(1, 12)]
@@ -529,7 +529,7 @@ def render_receipt_pdf(document: ReceiptDocument) -> bytes:
     )
     facts = [
         (_("Received from"), billed_to(payment.unit.number, document.resident_name)),
-        (_("Date received"), long_date(payment.paid_on)),
+        (_("Date received"), page_date(payment.paid_on)),
         (_("Payment method"), str(payment.get_method_display())),
     ]
     if payment.reference:

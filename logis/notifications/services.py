@@ -1,14 +1,10 @@
 """Queue emails in the caller's transaction; the worker (``tasks.deliver_email``) sends them.
 
-INTERFACE used by invoicing (keep these signatures):
-- ``invoice_email_blocker(invoice) -> str | None``: why no email can be sent for this invoice
-  (translated text), or None when the unit's primary resident has a valid email.
-- ``queue_invoice_published_email(*, invoice) -> EmailMessage | None``: called inside
-  ``publish_invoice``'s transaction when ``invoice.notify_resident`` is set; queues exactly one email
-  (idempotent by key) or returns None when ``invoice_email_blocker`` gives a reason.
-- ``queue_payment_receipt_email(*, payment) -> EmailMessage | None``: called in the transaction that
-  records a succeeded payment (manual or online), after the invoice's ``amount_paid`` is updated;
-  one receipt per payment (key ``payment-receipt:<id>``), in the resident's language, or None.
+What others call: ``queue_email``/``queue_resident_email`` (one message per key, in the recipient's
+language, queued in the caller's transaction), ``invoice_email_blocker`` (why an invoice's email cannot
+be sent, or None), ``queue_invoice_published_email`` (from ``publish_invoice``). Receipt emails live in
+``logis.payments.receipts``; payments registers their PDF attachment (``register_attachments``) and keeps
+them after a void (``keep_after_void``), so this module calls no app above it for them.
 
 Delivery (``deliver_message``, run by the ``deliver_email`` task):
 1. a short transaction locks the message row; a message already SENT or FAILED, or not due yet

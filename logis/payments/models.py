@@ -89,6 +89,12 @@ class Payment(models.Model):
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.amount} ({self.get_method_display()})"
 
+    def has_receipt(self) -> bool:
+        """A receipt (page, PDF, email) exists for money received that went through, never for a reversal
+        or a refund, nor for a debit still pending or failed. A method, not a property: the model's
+        ``property`` field hides the builtin in this class; templates call it alike (``p.has_receipt``)."""
+        return self.kind == PaymentKind.PAYMENT and self.status == PaymentStatus.SUCCEEDED
+
 
 class CreditKind(models.TextChoices):
     VOIDED_INVOICE = "voided_invoice", _("Payments of a voided invoice")

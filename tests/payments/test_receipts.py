@@ -17,7 +17,7 @@ from logis.notifications.services import deliver_message
 from logis.payments.models import PaymentKind
 from logis.payments.receipts import queue_payment_receipt_email
 from logis.payments.services import record_payment, reverse_payment
-from logis.properties.models import Property
+from logis.properties.models import Property, Resident
 from tests.factories import InvoiceFactory, OccupancyFactory, UnitFactory
 
 TODAY = timezone.localdate()
@@ -143,3 +143,25 @@ def test_recording_in_the_dialog_tells_nothing_breaks_when_a_receipt_is_queued(
     response = manager_client.post(url, {"amount": "34,50", "paid_on": TODAY.isoformat(), "method": "cash"})
     assert response.status_code == 302
     assert EmailMessage.objects.filter(kind="payment_receipt").count() == 1
+
+
+def test_only_money_received_has_a_receipt_link_on_the_portal_invoice(prop, manager) -> None:
+    from tests.factories import UserFactory
+
+    invoice = invoice_for(prop)
+    kept = pay(prop, invoice, manager, "100.00")
+    reversed_ = pay(prop, invoice, manager, "50.00")
+    reversal = reverse_payment(
+        property=prop, actor=manager, payment_id=reversed_.pk, reason="Chèque sans provision"
+    )
+    assert (kept.has_receipt(), reversal.has_receipt()) == (True, False)
+    user = UserFactory(email="marie@example.com")
+    Resident.objects.filter(email="marie@example.com").update(user=user)
+    client = Client()
+    client.force_login(user)
+    page = client.get(reverse("portal:invoice", args=[invoice.pk])).content.decode()
+    receipt_links = {reverse("portal:receipt", args=[p]) for p in (kept.pk, reversed_.pk, reversal.pk)}
+    assert {link for link in receipt_links if link in page} == {
+        reverse("portal:receipt", args=[kept.pk]),
+        reverse("portal:receipt", args=[reversed_.pk]),
+    }
