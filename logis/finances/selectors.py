@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
 
 from logis.finances.defaults import create_defaults
@@ -12,7 +13,11 @@ from logis.properties.models import Property
 def ensure_finance_defaults(prop: Property) -> None:
     """The legal funds and default categories of ``prop`` exist (made at set-up; here for other paths)."""
     if not ChargeCategory.objects.filter(property=prop, is_default=True).exists():
-        create_defaults(prop.pk, Fund, ChargeCategory)
+        try:
+            with transaction.atomic():  # a savepoint: two first requests at once make them once
+                create_defaults(prop.pk, Fund, ChargeCategory)
+        except IntegrityError:
+            pass  # the other transaction made them (its commit is what let this insert fail)
 
 
 def funds(prop: Property) -> QuerySet[Fund]:

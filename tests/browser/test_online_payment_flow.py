@@ -70,7 +70,8 @@ def test_resident_pays_through_demo_checkout_returns_to_a_paid_invoice_and_gets_
     login(page, "marie@example.com", PASSWORD)
     page.goto(f"/portal/invoices/{invoice_id}/")
     expect(page.locator("#invoice-status")).to_have_text("Ouverte")
-    page.get_by_role("button", name=re.compile(r"^\s*Payer\s+125,50")).click()
+    expect(page.get_by_label("Montant à payer")).to_have_value("125,50")  # the balance, pre-filled
+    page.get_by_role("button", name=re.compile(r"^\s*Payer en ligne")).click()
 
     # The fake's hosted Checkout page: a demo, said plainly.
     expect(page.get_by_role("note")).to_have_text("Mode démonstration — aucun paiement réel")
@@ -117,14 +118,14 @@ def test_in_english_cancelling_checkout_returns_to_the_open_invoice_with_nothing
     _prop, invoice_id = _building("en")
     login(page, "marie@example.com", PASSWORD)
     page.goto(f"/portal/invoices/{invoice_id}/")
-    page.get_by_role("button", name=re.compile(r"^\s*Pay\s+\$125\.50")).click()
+    page.get_by_role("button", name=re.compile(r"^\s*Pay online")).click()
     expect(page.get_by_role("note")).to_have_text("Demo mode — no real payment")
     page.get_by_role("link", name="Cancel and go back").click()
     expect(page).to_have_url(re.compile(rf"/portal/invoices/{invoice_id}/$"))
     expect(page.locator("#invoice-status")).to_have_text("Open")
     assert not Payment.objects.exists()
     # Paying after all, from the same page.
-    page.get_by_role("button", name=re.compile(r"^\s*Pay\s+\$125\.50")).click()
+    page.get_by_role("button", name=re.compile(r"^\s*Pay online")).click()
     page.get_by_role("button", name=re.compile(r"^Pay")).click()
     expect(page.locator("#invoice-status")).to_have_text("Paid")
     assert Payment.objects.get().invoice.status == InvoiceStatus.PAID
@@ -138,7 +139,7 @@ def test_paying_by_pre_authorized_debit_shows_pending_until_the_demo_debit_clear
     prop.save()
     login(page, "marie@example.com", PASSWORD)
     page.goto(f"/portal/invoices/{invoice_id}/")
-    page.get_by_role("button", name=re.compile(r"^\s*Payer\s+125,50")).click()
+    page.get_by_role("button", name=re.compile(r"^\s*Payer en ligne")).click()
     page.get_by_role("radio", name="Débit préautorisé").check()
     page.get_by_role("button", name=re.compile(r"^Payer")).click()
     checkout_url = page.url
