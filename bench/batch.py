@@ -21,9 +21,9 @@ from logis.accounts.models import Membership, User
 from logis.billing.models import Batch
 from logis.core.dates import today_in
 from logis.core.permissions import Role
+from logis.invoicing.emails import prepare_published_emails
 from logis.invoicing.models import Invoice, InvoiceStatus
 from logis.notifications.models import EmailMessage
-from logis.notifications.services import prepare_published_emails
 from logis.properties.models import Occupancy, OccupancyKind, Property, Resident, Unit, natural_key
 
 TZ = "America/Toronto"

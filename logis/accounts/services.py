@@ -21,7 +21,7 @@ from logis.core.errors import InvalidTransition, NotFound, PermissionDenied, Val
 from logis.core.links import absolute_url
 from logis.core.permissions import Action, require
 from logis.core.tokens import hash_token
-from logis.notifications.services import queue_email
+from logis.notifications.outbox import queue_email
 from logis.properties.models import Property, Resident
 
 

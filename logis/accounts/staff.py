@@ -28,7 +28,7 @@ from logis.core.errors import InvalidTransition, NotFound, PermissionDenied, Val
 from logis.core.language import Language
 from logis.core.links import absolute_url
 from logis.core.permissions import Action, Role, require
-from logis.notifications.services import queue_email
+from logis.notifications.outbox import queue_email
 from logis.properties.models import Property
 from logis.properties.setup import logo_url
 

@@ -36,8 +36,8 @@ from logis.core.permissions import SYSTEM
 from logis.finances.models import CategoryCode
 from logis.invoicing.models import Invoice, overdue_q
 from logis.invoicing.services import create_invoice, publish_invoice
-from logis.notifications.services import primary_resident
 from logis.properties.models import Property
+from logis.properties.selectors import primary_resident
 
 logger = logging.getLogger(__name__)
 
@@ -59,7 +59,7 @@ def fee_period(mode: str, due_date: dt.date, grace_days: int, today: dt.date) ->
 def fee_language(original: Invoice, prop: Property) -> str:
     """The fee invoice is read by the resident: the unit's primary resident's language when known,
     otherwise the property's (French by default)."""
-    resident = primary_resident(original)
+    resident = primary_resident(original.unit)
     for candidate in (resident.language if resident else "", prop.language):
         if candidate in ("fr", "en"):
             return candidate

@@ -28,9 +28,9 @@ from logis.core.dates import long_date, today_in
 from logis.core.errors import InvalidTransition, NotFound, ValidationError
 from logis.core.money import format_amount
 from logis.core.permissions import SYSTEM, Action, Actor, require, user_or_none
+from logis.invoicing.emails import invoice_email_blocker, invoice_link, queue_resident_email
 from logis.invoicing.models import Invoice, InvoiceStatus
 from logis.notifications.models import EmailMessage
-from logis.notifications.services import invoice_email_blocker, invoice_link, queue_resident_email
 from logis.payments.paylinks import email_pay_link, link_days
 from logis.properties.models import Property, Resident
 from logis.properties.setup import logo_url

@@ -18,8 +18,8 @@ from logis.core.forms import add_service_errors
 from logis.core.permissions import Action
 from logis.core.views import is_htmx
 from logis.invoicing.models import Invoice
-from logis.notifications.services import primary_resident
 from logis.properties.access import PropertyRequest, property_view
+from logis.properties.selectors import primary_resident
 
 
 @require_http_methods(["GET", "POST"])
@@ -110,7 +110,7 @@ def send_reminder(request: PropertyRequest, invoice_id: int) -> HttpResponse:
             messages.success(request, _("Reminder queued to %(email)s.") % {"email": reminder.email.to_email})
         return _redirect(detail_url, htmx)
     blocker = reminders.reminder_blocker(invoice)
-    resident = primary_resident(invoice) if blocker is None else None
+    resident = primary_resident(invoice.unit) if blocker is None else None
     template = "collections/_remind_dialog.html" if htmx else "collections/remind.html"
     return render(
         request,

@@ -16,8 +16,6 @@ from decimal import Decimal
 from typing import Any
 from xml.sax.saxutils import escape
 
-from django.conf import settings
-from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
@@ -30,6 +28,7 @@ from reportlab.lib.utils import ImageReader
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import Flowable, Image, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
+from logis.core.links import portal_invoice_url
 from logis.core.money import format_amount
 from logis.core.templatetags.logis import localdate
 from logis.documents.fonts import BOLD, REGULAR, register_fonts, safe_text
@@ -372,11 +371,6 @@ def _amount_rows(st: _Styles, document: InvoiceDocument) -> list[Flowable]:
         [*padding, ("LINEABOVE", (0, 0), (-1, 0), 0.75, RULE), ("LINEABOVE", (0, 1), (-1, 1), 1, INK)],
     )
     return [billed, *lines, Spacer(1, 6), totals]
-
-
-def portal_invoice_url(invoice_id: int) -> str:
-    """Where the resident sees and pays this invoice: ``SITE_URL`` + the portal's invoice page."""
-    return f"{settings.SITE_URL}{reverse('portal:invoice', args=[invoice_id])}"
 
 
 def _how_to_pay(st: _Styles, document: InvoiceDocument, *, online: bool) -> list[Flowable]:

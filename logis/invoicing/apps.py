@@ -6,3 +6,8 @@ class InvoicingConfig(AppConfig):
     name = "logis.invoicing"
     label = "invoicing"
     verbose_name = _("Invoicing")
+
+    def ready(self) -> None:
+        from logis.invoicing.emails import register
+
+        register()  # with the outbox: a voided invoice's emails cancelled, lost publish emails recovered

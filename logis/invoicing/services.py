@@ -22,6 +22,14 @@ from logis.core.dates import date_range_error, latest_date, today_in
 from logis.core.errors import InvalidTransition, NotFound, ValidationError
 from logis.core.permissions import Action, Actor, require, user_or_none
 from logis.finances.models import CategoryCode
+from logis.invoicing.emails import (
+    INLINE_EMAIL_LIMIT,
+    LOOKUP,
+    Lookup,
+    invoice_email_blocker,
+    queue_invoice_published_email,
+    queue_invoice_published_emails_later,
+)
 from logis.invoicing.lines import (
     CleanLine,
     LineInput,
@@ -33,17 +41,8 @@ from logis.invoicing.lines import (
     write_lines,
 )
 from logis.invoicing.models import DESCRIPTION_MAX, Invoice, InvoiceStatus
-from logis.notifications.services import (
-    INLINE_EMAIL_LIMIT,
-    LOOKUP,
-    Lookup,
-    invoice_email_blocker,
-    primary_resident,
-    primary_residents,
-    queue_invoice_published_email,
-    queue_invoice_published_emails_later,
-)
 from logis.properties.models import Property, Resident, Unit
+from logis.properties.selectors import primary_resident, primary_residents
 
 if TYPE_CHECKING:
     from logis.accounts.models import User
@@ -382,7 +381,7 @@ def _publish_locked(
     blocker: str | None = None
     deferred_to: str | None = None
     if invoice.notify_resident:
-        known = primary_resident(invoice) if isinstance(resident, Lookup) else resident
+        known = primary_resident(invoice.unit) if isinstance(resident, Lookup) else resident
         blocker = invoice_email_blocker(invoice, resident=known)
         if blocker is None and defer_email:
             assert known is not None

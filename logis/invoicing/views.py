@@ -24,6 +24,7 @@ from logis.documents.selectors import invoice_document
 from logis.finances import selectors as finance_selectors
 from logis.finances.models import ChargeCategory
 from logis.invoicing import selectors, services
+from logis.invoicing.emails import invoice_email_blocker
 from logis.invoicing.forms import (
     LINES_PREFIX,
     InvoiceFilterForm,
@@ -35,8 +36,8 @@ from logis.invoicing.forms import (
 )
 from logis.invoicing.lines import LineInput, lines_summary
 from logis.invoicing.models import Invoice, InvoiceStatus
-from logis.notifications.services import invoice_email_blocker, primary_resident
 from logis.properties.access import PropertyRequest, property_view
+from logis.properties.selectors import primary_resident
 
 
 def _today(request: PropertyRequest) -> dt.date:
@@ -318,7 +319,7 @@ def _email_plan(invoice: Invoice) -> dict[str, Any]:
     if not invoice.notify_resident:
         return {"requested": False, "blocker": None, "to": None}
     blocker = invoice_email_blocker(invoice)
-    resident = primary_resident(invoice) if blocker is None else None
+    resident = primary_resident(invoice.unit) if blocker is None else None
     return {"requested": True, "blocker": blocker, "to": resident.email if resident else None}
 
 

@@ -9,6 +9,6 @@ class NotificationsConfig(AppConfig):
 
     def ready(self) -> None:
         from logis.core import scheduler
-        from logis.notifications.services import recover_deliveries
+        from logis.notifications.delivery import recover_deliveries
 
         scheduler.register("notifications.recover_deliveries", recover_deliveries)

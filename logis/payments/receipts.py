@@ -16,13 +16,9 @@ from logis.core.money import format_amount
 from logis.documents.filenames import receipt_filename
 from logis.documents.pdf import render_receipt_pdf
 from logis.documents.selectors import receipt_document
+from logis.invoicing.emails import invoice_link, queue_resident_email
 from logis.notifications.models import EmailMessage
-from logis.notifications.services import (
-    invoice_link,
-    keep_after_void,
-    queue_resident_email,
-    register_attachments,
-)
+from logis.notifications.outbox import keep_after_void, register_attachments
 from logis.payments.models import Payment, PaymentKind, PaymentStatus
 from logis.properties.models import Resident
 from logis.properties.setup import logo_url

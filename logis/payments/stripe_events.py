@@ -21,8 +21,9 @@ from logis.core import audit
 from logis.core.dates import today_in
 from logis.core.money import format_amount
 from logis.core.permissions import ROLE_ACTIONS, Action
+from logis.invoicing.emails import invoice_link
 from logis.invoicing.models import Invoice, InvoiceStatus
-from logis.notifications.services import LANGUAGES, invoice_link, primary_resident, queue_email
+from logis.notifications.outbox import LANGUAGES, queue_email
 from logis.payments import stripe_gateway
 from logis.payments.checkout import (
     OnlinePaymentProblem,
@@ -43,6 +44,7 @@ from logis.payments.online_refunds import record_charge_refunded
 from logis.payments.receipts import queue_payment_receipt_email
 from logis.payments.settlement import SETTLED_FIELDS, settle
 from logis.properties.models import PaymentMethod, Property, Resident
+from logis.properties.selectors import primary_resident
 
 logger = logging.getLogger(__name__)
 
@@ -138,7 +140,7 @@ def queue_overpayment_emails(*, payment: Payment, invoice: Invoice, excess: Deci
         Resident.objects.filter(user_id=payer_id, occupancies__unit_id=invoice.unit_id).first()
         if payer_id
         else None
-    ) or primary_resident(invoice)
+    ) or primary_resident(invoice.unit)
     if resident is not None and resident.email:
         language = resident.language if resident.language in LANGUAGES else invoice.property.language
         with translation.override(language):

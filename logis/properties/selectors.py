@@ -3,6 +3,7 @@ built with a constant number of queries whatever the number of rows."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -28,6 +29,22 @@ def properties_of(user: User) -> QuerySet[Property]:
         )
         .order_by("name", "pk")
     )
+
+
+def primary_resident(unit: Unit) -> Resident | None:
+    """The unit's primary resident (to whom its invoices, receipts and reminders go), or None (one query).
+
+    The one place this is looked up; many units at once: ``primary_residents``."""
+    occupancy = Occupancy.objects.select_related("resident").filter(unit=unit, is_primary=True).first()
+    return occupancy.resident if occupancy else None
+
+
+def primary_residents(unit_ids: Iterable[int]) -> dict[int, Resident]:
+    """The primary resident of each of these units that has one, by unit id, in one query."""
+    occupancies = Occupancy.objects.select_related("resident").filter(
+        unit_id__in=set(unit_ids), is_primary=True
+    )
+    return {o.unit_id: o.resident for o in occupancies}
 
 
 def _primary(unit_ref: str = "pk") -> QuerySet[Occupancy]:

@@ -13,8 +13,8 @@ from logis.core.dates import today_in
 from logis.core.permissions import Role
 from logis.invoicing.models import Invoice, InvoiceStatus
 from logis.invoicing.services import publish_invoice
+from logis.notifications.delivery import deliver_message
 from logis.notifications.models import DeliveryStatus, EmailMessage
-from logis.notifications.services import deliver_message
 from logis.payments.models import Payment
 from logis.payments.services import record_payment
 from logis.properties.models import Property

@@ -13,15 +13,15 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
-from logis.invoicing.models import Invoice
-from logis.invoicing.services import publish_invoices, void_invoice
-from logis.notifications.models import EmailMessage
-from logis.notifications.services import (
+from logis.invoicing.emails import (
     INLINE_EMAIL_LIMIT,
     INVOICE_PUBLISHED,
     prepare_published_emails,
     requeue_missing_published_emails,
 )
+from logis.invoicing.models import Invoice
+from logis.invoicing.services import publish_invoices, void_invoice
+from logis.notifications.models import EmailMessage
 from logis.properties.models import Property
 from tests.factories import InvoiceFactory, OccupancyFactory, ResidentFactory, UnitFactory
 from tests.notifications.conftest import DUE, run_worker

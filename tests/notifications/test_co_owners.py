@@ -13,10 +13,10 @@ from django.urls import reverse
 
 from logis.accounts.models import User
 from logis.collections.reminders import send_manual_reminder
+from logis.invoicing.emails import queue_invoice_published_email
 from logis.invoicing.models import Invoice
 from logis.invoicing.services import publish_invoice
 from logis.notifications.models import EmailMessage
-from logis.notifications.services import queue_invoice_published_email
 from logis.payments.services import record_payment
 from logis.properties.models import Occupancy, Property, Resident
 from tests.factories import OccupancyFactory, ResidentFactory

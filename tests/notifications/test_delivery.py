@@ -12,8 +12,8 @@ from django.db import connection
 from logis.accounts.models import User
 from logis.invoicing.models import Invoice
 from logis.invoicing.services import publish_invoice
+from logis.notifications.delivery import deliver_message
 from logis.notifications.models import DeliveryStatus, EmailMessage
-from logis.notifications.services import deliver_message
 from logis.properties.models import Resident
 from tests.notifications.conftest import run_worker
 from tests.smtp import SMTPServer

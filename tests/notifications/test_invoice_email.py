@@ -19,19 +19,13 @@ from django.utils import timezone, translation
 from django_tasks_db.models import DBTaskResult
 
 from logis.accounts.models import User
+from logis.invoicing.emails import invoice_email_blocker, invoice_link, queue_invoice_published_email
 from logis.invoicing.models import Invoice
 from logis.invoicing.services import create_invoice, publish_invoice, void_invoice
+from logis.notifications.delivery import MAX_ATTEMPTS, requeue_stalled_emails, retry_delay
+from logis.notifications.delivery_state import delivery_state
 from logis.notifications.models import DeliveryStatus, EmailMessage
 from logis.notifications.selectors import emails_for_invoice
-from logis.notifications.services import (
-    MAX_ATTEMPTS,
-    delivery_state,
-    invoice_email_blocker,
-    invoice_link,
-    queue_invoice_published_email,
-    requeue_stalled_emails,
-    retry_delay,
-)
 from logis.notifications.tasks import deliver_email
 from logis.properties.models import Property, Resident
 from tests.factories import InvoiceFactory, OccupancyFactory, ResidentFactory, UnitFactory

@@ -15,8 +15,8 @@ from logis.accounts.models import User
 from logis.core import scheduler
 from logis.invoicing.models import Invoice
 from logis.invoicing.services import publish_invoice
+from logis.notifications.delivery import SEND_LEASE, TASK_LEASE, deliver_email
 from logis.notifications.models import DeliveryStatus, EmailMessage
-from logis.notifications.services import SEND_LEASE, TASK_LEASE, deliver_email
 from logis.properties.models import Resident
 from tests.notifications.conftest import run_worker
 from tests.smtp import SMTPServer

@@ -18,8 +18,8 @@ from logis.core.models import AuditEvent
 from logis.core.permissions import Role
 from logis.invoicing import services as invoicing
 from logis.invoicing.models import InvoiceStatus
+from logis.notifications.delivery import deliver_message
 from logis.notifications.models import EmailMessage
-from logis.notifications.services import deliver_message
 from logis.payments import fake_stripe, online, services, stripe_gateway
 from logis.payments.credits import apply_credit, credit_balance
 from logis.payments.models import CheckoutSession, CheckoutSessionStatus, Payment, PaymentKind

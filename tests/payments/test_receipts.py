@@ -12,8 +12,8 @@ from django.utils import timezone
 
 from logis.invoicing.models import Invoice, InvoiceStatus
 from logis.invoicing.services import void_invoice
+from logis.notifications.delivery import deliver_message
 from logis.notifications.models import DeliveryStatus, EmailMessage
-from logis.notifications.services import deliver_message
 from logis.payments.models import PaymentKind
 from logis.payments.receipts import queue_payment_receipt_email
 from logis.payments.services import record_payment, reverse_payment

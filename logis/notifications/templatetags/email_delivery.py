@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from django import template
 
+from logis.notifications.delivery_state import DeliveryState
+from logis.notifications.delivery_state import delivery_state as _delivery_state
 from logis.notifications.models import EmailMessage
-from logis.notifications.services import DeliveryState
-from logis.notifications.services import delivery_state as _delivery_state
 
 register = template.Library()
 

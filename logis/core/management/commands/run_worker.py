@@ -7,7 +7,7 @@ goes out after a database restart. This worker closes the broken connection, wai
 
 A task interrupted by the drop keeps its row RUNNING until the scheduler's
 ``notifications.recover_deliveries`` job marks it failed, and its email is sent again once its lease has
-passed (logis/notifications/services.py).
+passed (logis/notifications/delivery.py).
 """
 
 from __future__ import annotations

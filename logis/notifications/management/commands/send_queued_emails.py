@@ -6,7 +6,8 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 
-from logis.notifications.services import requeue_missing_published_emails, requeue_stalled_emails
+from logis.notifications.delivery import requeue_stalled_emails
+from logis.notifications.outbox import RECOVERY_JOBS
 
 
 class Command(BaseCommand):
@@ -15,8 +16,7 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         ids = requeue_stalled_emails()
         self.stdout.write(f"{len(ids)} queued email(s) handed to the worker again.")
-        missing = requeue_missing_published_emails()
-        if missing:
-            self.stdout.write(
-                f"{len(missing)} published invoice(s) whose email was never written: preparing it."
-            )
+        for name, job in RECOVERY_JOBS.items():
+            found = job(None)
+            if found:
+                self.stdout.write(f"{name}: {len(found)} handed to the worker again.")
