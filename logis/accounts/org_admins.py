@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 from logis.accounts.models import Organization, OrganizationMembership, User
 from logis.accounts.organizations import clean_organization
 from logis.core import audit
+from logis.core.audit import Verb
 from logis.core.errors import InvalidTransition, NotFound, ValidationError
 from logis.core.models import AuditEvent
 from logis.core.permissions import Role
@@ -88,7 +89,7 @@ def rename_organization(*, actor: User, organization_id: int, name: str, kind: s
         organization.name, organization.kind = name, kind
         organization.save(update_fields=["name", "kind"])
         audit.record(
-            actor, "organization.updated", organization, before=before, after={"name": name, "kind": kind}
+            actor, Verb.ORGANIZATION_UPDATED, organization, before=before, after={"name": name, "kind": kind}
         )
         return organization
 
@@ -106,7 +107,9 @@ def add_organization_admin(
         membership = OrganizationMembership.objects.create(
             user=chosen, organization=organization, role=Role.ADMIN
         )
-        audit.record(actor, "organization.admin_added", organization, after={"administrator": chosen.email})
+        audit.record(
+            actor, Verb.ORGANIZATION_ADMIN_ADDED, organization, after={"administrator": chosen.email}
+        )
         return membership
 
 
@@ -125,5 +128,8 @@ def remove_organization_admin(*, actor: User, organization_id: int, membership_i
             raise InvalidTransition(_("An organization keeps at least one administrator."))
         membership.delete()
         audit.record(
-            actor, "organization.admin_removed", organization, before={"administrator": membership.user.email}
+            actor,
+            Verb.ORGANIZATION_ADMIN_REMOVED,
+            organization,
+            before={"administrator": membership.user.email},
         )

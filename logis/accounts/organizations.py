@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from logis.accounts.models import Organization, OrganizationKind, OrganizationMembership, User
 from logis.core import audit
+from logis.core.audit import Verb
 from logis.core.errors import NotFound, PermissionDenied, ValidationError
 from logis.core.permissions import Role
 
@@ -44,7 +45,7 @@ def create_organization(*, actor: User, name: str, kind: str = OrganizationKind.
         OrganizationMembership.objects.create(user=actor, organization=organization, role=Role.ADMIN)
         audit.record(
             actor,
-            "organization.created",
+            Verb.ORGANIZATION_CREATED,
             organization,
             after={"name": name, "kind": kind, "administrator": actor.email},
         )

@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 
 from logis.accounts.models import Invitation, User
 from logis.core import audit
+from logis.core.audit import Verb
 from logis.core.errors import InvalidTransition, NotFound, PermissionDenied, ValidationError
 from logis.core.links import absolute_url
 from logis.core.permissions import Action, require
@@ -35,7 +36,7 @@ def set_user_language(*, user: User, language: str) -> User:
             locked.save(update_fields=["language"])
             audit.record(
                 locked,
-                "user.language_changed",
+                Verb.USER_LANGUAGE_CHANGED,
                 locked,
                 before={"language": before},
                 after={"language": language},
@@ -46,10 +47,10 @@ def set_user_language(*, user: User, language: str) -> User:
 
 # --- Two-factor authentication ----------------------------------------------------------------------
 
-TWO_FACTOR_ENABLED = "user.two_factor_enabled"
-TWO_FACTOR_DISABLED = "user.two_factor_disabled"
-RECOVERY_CODES_REGENERATED = "user.recovery_codes_regenerated"
-RECOVERY_CODE_USED = "user.recovery_code_used"
+TWO_FACTOR_ENABLED = Verb.USER_TWO_FACTOR_ENABLED
+TWO_FACTOR_DISABLED = Verb.USER_TWO_FACTOR_DISABLED
+RECOVERY_CODES_REGENERATED = Verb.USER_RECOVERY_CODES_REGENERATED
+RECOVERY_CODE_USED = Verb.USER_RECOVERY_CODE_USED
 TWO_FACTOR_VERBS = (TWO_FACTOR_ENABLED, TWO_FACTOR_DISABLED, RECOVERY_CODES_REGENERATED, RECOVERY_CODE_USED)
 
 
@@ -85,7 +86,7 @@ def _queue_security_notice(*, user: User, verb: str, event_id: int, after: dict[
         return
     language = user.language if user.language in ("fr", "en") else "fr"
     with translation.override(language):
-        subjects = {
+        subjects: dict[str, str] = {
             TWO_FACTOR_ENABLED: _("Two-factor authentication is on for your Logis account"),
             TWO_FACTOR_DISABLED: _("Two-factor authentication was turned off on your Logis account"),
             RECOVERY_CODES_REGENERATED: _("New recovery codes for your Logis account"),
@@ -239,7 +240,7 @@ def invite_resident(*, actor: User, property: Property, resident_id: int) -> Sen
         )
         audit.record(
             actor,
-            "resident.invited",
+            Verb.RESIDENT_INVITED,
             resident,
             property=property,
             after={"email": email, "expires_at": invitation.expires_at, "previous_links_revoked": revoked},
@@ -272,7 +273,7 @@ def _link_resident(invitation: Invitation, user: User) -> None:
     invitation.save(update_fields=["accepted_at", "accepted_by"])
     audit.record(
         user,
-        "resident.invitation_accepted",
+        Verb.RESIDENT_INVITATION_ACCEPTED,
         resident,
         property=resident.property,
         after={"user": user.pk, "email": user.email},

@@ -24,6 +24,7 @@ from django.utils.translation import gettext as _
 from logis.accounts.models import Membership, StaffInvitation, User
 from logis.accounts.services import INVITATION_VALIDITY, InvitationState, hash_token
 from logis.core import audit
+from logis.core.audit import Verb
 from logis.core.errors import InvalidTransition, NotFound, PermissionDenied, ValidationError
 from logis.core.language import Language
 from logis.core.links import absolute_url
@@ -137,7 +138,7 @@ def invite_member(
                 raise ValidationError({"email": _("This user already has a role on this property.")})
             membership = Membership.objects.create(property=prop, user=user, role=role)
             audit.record(
-                actor, "member.added", membership, property=prop, after={"user": user.email, "role": role}
+                actor, Verb.MEMBER_ADDED, membership, property=prop, after={"user": user.email, "role": role}
             )
             return StaffInviteResult(membership=membership)
         if StaffInvitation.objects.filter(
@@ -161,7 +162,7 @@ def invite_member(
         url = _send(invitation, actor, token)
         audit.record(
             actor,
-            "member.invited",
+            Verb.MEMBER_INVITED,
             invitation,
             property=prop,
             after={"email": email, "role": role, "language": language, "expires_at": invitation.expires_at},
@@ -195,7 +196,7 @@ def resend_staff_invitation(*, actor: User, property: Property, invitation_id: i
         url = _send(invitation, actor, token)
         audit.record(
             actor,
-            "member.invitation_resent",
+            Verb.MEMBER_INVITATION_RESENT,
             invitation,
             property=prop,
             after={"email": invitation.email, "expires_at": invitation.expires_at},
@@ -213,7 +214,7 @@ def revoke_staff_invitation(*, actor: User, property: Property, invitation_id: i
         invitation.save(update_fields=["revoked_at"])
         audit.record(
             actor,
-            "member.invitation_revoked",
+            Verb.MEMBER_INVITATION_REVOKED,
             invitation,
             property=prop,
             before={"email": invitation.email, "role": invitation.role},
@@ -249,7 +250,7 @@ def _join(invitation: StaffInvitation, user: User) -> Membership:
     invitation.save(update_fields=["accepted_at", "accepted_by"])
     audit.record(
         user,
-        "member.invitation_accepted",
+        Verb.MEMBER_INVITATION_ACCEPTED,
         invitation,
         property=prop,
         after={"user": user.email, "role": membership.role},

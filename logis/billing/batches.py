@@ -22,6 +22,7 @@ from django.utils.translation import gettext as _
 from logis.billing.models import AmountMode, Batch, BatchInvoice, UnitScope
 from logis.billing.shares import split_by_shares
 from logis.core import audit
+from logis.core.audit import Verb
 from logis.core.errors import InvalidTransition, NotFound, ValidationError
 from logis.core.models import AuditEvent
 from logis.core.money import MAX_AMOUNT, quantize
@@ -233,7 +234,7 @@ def _write_batch(
         AuditEvent(
             property=property,
             actor=actor_user,
-            verb="invoice.created",
+            verb=Verb.INVOICE_CREATED,
             object_type=object_type,
             object_id=str(inv.pk),
             object_repr=str(inv)[:255],
@@ -244,7 +245,7 @@ def _write_batch(
     AuditEvent.objects.bulk_create(events, batch_size=1000)
     audit.record(
         actor,
-        "batch.created",
+        Verb.BATCH_CREATED,
         batch,
         after={
             "title": title,
@@ -343,7 +344,7 @@ def publish_batch(
         results = publish_invoices(actor=actor, property=property, invoice_ids=ids, now=now)
         audit.record(
             actor,
-            "batch.published",
+            Verb.BATCH_PUBLISHED,
             batch,
             after={
                 "invoices": len(results),
@@ -366,5 +367,5 @@ def void_batch_drafts(*, actor: User, property: Property, batch_id: int, reason:
             raise InvalidTransition(_("This batch has no draft left to void."))
         for invoice_id in ids:
             void_invoice(actor=actor, invoice_id=invoice_id, reason=reason, property=property)
-        audit.record(actor, "batch.drafts_voided", batch, after={"invoices": len(ids), "reason": reason})
+        audit.record(actor, Verb.BATCH_DRAFTS_VOIDED, batch, after={"invoices": len(ids), "reason": reason})
         return len(ids)

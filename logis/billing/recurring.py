@@ -36,6 +36,7 @@ from logis.billing.models import (
 from logis.billing.periods import due_date_for, first_of_month_after, month_start, run_date_for, title_for
 from logis.billing.shares import monthly_budget
 from logis.core import audit
+from logis.core.audit import Verb
 from logis.core.dates import date_range_error, latest_date, today_in
 from logis.core.errors import DomainError, InvalidTransition, NotFound, ValidationError
 from logis.core.permissions import SYSTEM, Action, require
@@ -146,7 +147,7 @@ def run_schedule_period(*, schedule_id: int, period: dt.date, now: dt.datetime) 
         run.batch = batch
         run.detail = ""
         run.save(update_fields=["status", "batch", "detail", "updated_at"])
-        audit.record(SYSTEM, "schedule.run", schedule, after={"period": period, "batch": batch.pk})
+        audit.record(SYSTEM, Verb.SCHEDULE_RUN, schedule, after={"period": period, "batch": batch.pk})
         return len(plan.rows)
 
 
@@ -364,7 +365,7 @@ def save_schedule(
         after["units"] = ids
         audit.record(
             actor,
-            "schedule.created" if before is None else "schedule.updated",
+            Verb.SCHEDULE_CREATED if before is None else Verb.SCHEDULE_UPDATED,
             schedule,
             before=before,
             after=after,
@@ -392,7 +393,7 @@ def set_schedule_paused(
         schedule.save(update_fields=["is_paused", "updated_at"])
         audit.record(
             actor,
-            "schedule.paused" if paused else "schedule.resumed",
+            Verb.SCHEDULE_PAUSED if paused else Verb.SCHEDULE_RESUMED,
             schedule,
             before={"is_paused": not paused},
             after={"is_paused": paused},
@@ -423,7 +424,9 @@ def skip_schedule_period(
         run.created_by = actor
         run.detail = ""
         run.save()
-        audit.record(actor, "schedule.period_skipped", schedule, property=property, after={"period": period})
+        audit.record(
+            actor, Verb.SCHEDULE_PERIOD_SKIPPED, schedule, property=property, after={"period": period}
+        )
         return run
 
 
@@ -460,7 +463,7 @@ def restore_schedule_period(
         run.delete()
         audit.record(
             actor,
-            "schedule.period_restored",
+            Verb.SCHEDULE_PERIOD_RESTORED,
             schedule,
             property=property,
             before=before,

@@ -24,7 +24,8 @@ from logis.billing.periods import due_date_for, first_of_month_after, month_star
 from logis.billing.shares import monthly_budget
 from logis.core.dates import latest_date
 from logis.invoicing.models import Invoice, InvoiceStatus
-from logis.properties.models import Occupancy, Property, Unit
+from logis.properties.models import Property, Unit
+from logis.properties.selectors import primary_residents
 
 PAGE_SIZE = 25
 UPCOMING_MONTHS = 3
@@ -59,10 +60,9 @@ class Recipient:
 def recipients(property: Property, unit_ids: list[int]) -> dict[int, Recipient]:
     """Each unit's primary resident and whether an email can be sent to them: one query."""
     residents = {
-        unit_id: (name, email)
-        for unit_id, name, email in Occupancy.objects.filter(
-            unit__property=property, is_primary=True
-        ).values_list("unit_id", "resident__name", "resident__email")
+        unit_id: (resident.name, resident.email)
+        for unit_id, resident in primary_residents(unit_ids).items()
+        if resident.property_id == property.pk  # only this property's units
     }
     result: dict[int, Recipient] = {}
     for unit_id in unit_ids:

@@ -29,6 +29,7 @@ from logis.collections.arithmetic import (
 from logis.collections.models import MAX_PER_RUN, LateFee, LateFeeMode, LateFeePolicy
 from logis.collections.policies import TITLE_MAX
 from logis.core import audit
+from logis.core.audit import Verb
 from logis.core.dates import long_date, today_in
 from logis.core.errors import DomainError
 from logis.core.money import format_amount
@@ -228,7 +229,7 @@ def _apply_fee(policy: LateFeePolicy, invoice_id: int, today: dt.date, now: dt.d
         )
         audit.record(
             SYSTEM,
-            "late_fee.applied",
+            Verb.LATE_FEE_APPLIED,
             late_fee,
             property=prop,
             after=audit.snapshot(

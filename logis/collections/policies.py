@@ -20,6 +20,7 @@ from logis.collections.models import (
     ReminderPolicy,
 )
 from logis.core import audit
+from logis.core.audit import Verb
 from logis.core.dates import date_range_error
 from logis.core.errors import ValidationError
 from logis.core.money import MAX_AMOUNT, quantize
@@ -95,7 +96,7 @@ def update_reminder_policy(
         policy.save()
         audit.record(
             actor,
-            "reminder_policy.updated",
+            Verb.REMINDER_POLICY_UPDATED,
             policy,
             property=property,
             before=previous,
@@ -205,7 +206,7 @@ def update_late_fee_policy(
         policy.save()
         audit.record(
             actor,
-            "late_fee_policy.updated",
+            Verb.LATE_FEE_POLICY_UPDATED,
             policy,
             property=property,
             before=previous,

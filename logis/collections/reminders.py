@@ -24,6 +24,7 @@ from django.utils.translation import gettext_lazy, ngettext
 
 from logis.collections.models import MAX_PER_RUN, ReminderKind, ReminderPolicy, ReminderSent
 from logis.core import audit
+from logis.core.audit import Verb
 from logis.core.dates import long_date, today_in
 from logis.core.errors import InvalidTransition, NotFound, ValidationError
 from logis.core.money import format_amount
@@ -178,7 +179,7 @@ def send_manual_reminder(
         )
         audit.record(
             actor,
-            "reminder.sent",
+            Verb.REMINDER_SENT,
             reminder,
             property=invoice.property,
             after={"invoice": invoice.pk, "kind": reminder.kind, "to": email.to_email},
@@ -276,7 +277,7 @@ def _record_reminder(
     reminder.save(update_fields=["email", "skipped_reason"])
     audit.record(
         SYSTEM,
-        "reminder.sent" if reminder.email_id else "reminder.skipped",
+        Verb.REMINDER_SENT if reminder.email_id else Verb.REMINDER_SKIPPED,
         reminder,
         property=invoice.property,
         after={

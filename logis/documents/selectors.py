@@ -20,17 +20,16 @@ from logis.core.dates import today_in
 from logis.finances.models import TaxRegistration
 from logis.invoicing.models import Invoice, InvoiceLine, InvoiceStatus
 from logis.payments.models import Payment, PaymentKind, PaymentStatus
-from logis.properties.models import Occupancy, Property, Unit
+from logis.properties.models import Property, Unit
+from logis.properties.selectors import primary_resident
 
 ZERO = Decimal("0.00")
 
 
 def _primary_resident_name(unit: Unit) -> str:
     """The name of the unit's primary resident today, or "" (one query)."""
-    name = (
-        Occupancy.objects.filter(unit=unit, is_primary=True).values_list("resident__name", flat=True).first()
-    )
-    return name or ""
+    resident = primary_resident(unit)
+    return resident.name if resident else ""
 
 
 @dataclass(frozen=True)

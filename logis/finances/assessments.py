@@ -20,6 +20,7 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 
 from logis.core import audit
+from logis.core.audit import Verb
 from logis.core.errors import NotFound, ValidationError
 from logis.core.money import MAX_AMOUNT, quantize
 from logis.core.permissions import Action, require
@@ -259,7 +260,7 @@ def create_special_assessment(
             invoice_ids += list(batch.items.order_by("invoice_id").values_list("invoice_id", flat=True))
         audit.record(
             actor,
-            "special_assessment.created",
+            Verb.SPECIAL_ASSESSMENT_CREATED,
             assessment,
             after={
                 "description": description,

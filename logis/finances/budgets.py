@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 
 from logis.billing.models import RecurringSchedule, ScheduleAmountMode, UnitScope
 from logis.core import audit
+from logis.core.audit import Verb
 from logis.core.dates import today_in
 from logis.core.errors import InvalidTransition, NotFound, ValidationError
 from logis.core.money import MAX_AMOUNT, quantize
@@ -369,7 +370,7 @@ def save_budget(
         after = {**audit.snapshot(budget, AUDITED), "amounts": _amounts_snapshot(budget)}
         audit.record(
             actor,
-            "budget.created" if before is None else "budget.updated",
+            Verb.BUDGET_CREATED if before is None else Verb.BUDGET_UPDATED,
             budget,
             before=before,
             after=after,
@@ -488,7 +489,7 @@ def adopt_budget(
         budget.save(update_fields=["status", "schedule", "adopted_by", "adopted_at", "updated_at"])
         audit.record(
             actor,
-            "budget.adopted",
+            Verb.BUDGET_ADOPTED,
             budget,
             before={"status": BudgetStatus.DRAFT},
             after={

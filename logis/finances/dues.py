@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 
 from logis.billing.models import AmountMode, Batch, BatchInvoice, RecurringSchedule
 from logis.core import audit
+from logis.core.audit import Verb
 from logis.core.models import AuditEvent
 from logis.core.permissions import Actor, user_or_none
 from logis.finances import allocation
@@ -121,7 +122,7 @@ def write_lines_batch(
             AuditEvent(
                 property=property,
                 actor=actor_user,
-                verb="invoice.created",
+                verb=Verb.INVOICE_CREATED,
                 object_type=object_type,
                 object_id=str(inv.pk),
                 object_repr=str(inv)[:255],
@@ -144,7 +145,7 @@ def write_lines_batch(
     )
     audit.record(
         actor,
-        "batch.created",
+        Verb.BATCH_CREATED,
         batch,
         after={
             "title": title,

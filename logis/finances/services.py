@@ -22,6 +22,7 @@ from django.db.models import ProtectedError
 from django.utils.translation import gettext as _
 
 from logis.core import audit
+from logis.core.audit import Verb
 from logis.core.errors import InvalidTransition, NotFound, ValidationError
 from logis.core.permissions import Action, require
 from logis.finances.models import CategoryCode, ChargeCategory, Fund, FundKind, TaxRegistration
@@ -99,7 +100,7 @@ def create_fund(*, actor: User, property: Property, name: str) -> Fund:
             raise ValidationError({"name": error})
         position = Fund.objects.filter(property=prop).count()
         fund = Fund.objects.create(property=prop, kind=FundKind.CUSTOM, name=name, position=position)
-        audit.record(actor, "fund.created", fund, after=audit.snapshot(fund, FUND_FIELDS))
+        audit.record(actor, Verb.FUND_CREATED, fund, after=audit.snapshot(fund, FUND_FIELDS))
         return fund
 
 
@@ -128,7 +129,7 @@ def update_fund(*, actor: User, property: Property, fund_id: int, name: str, is_
         fund.name = name
         fund.is_active = is_active
         fund.save(update_fields=["name", "is_active"])
-        audit.record(actor, "fund.updated", fund, before=before, after=audit.snapshot(fund, FUND_FIELDS))
+        audit.record(actor, Verb.FUND_UPDATED, fund, before=before, after=audit.snapshot(fund, FUND_FIELDS))
         return fund
 
 
@@ -145,7 +146,7 @@ def delete_fund(*, actor: User, property: Property, fund_id: int) -> None:
         if fund_in_use(fund):
             raise InvalidTransition(_("This fund is in use: deactivate it instead."))
         before = audit.snapshot(fund, FUND_FIELDS)
-        audit.record(actor, "fund.deleted", fund, before=before)
+        audit.record(actor, Verb.FUND_DELETED, fund, before=before)
         try:
             with transaction.atomic():
                 fund.delete()
@@ -226,7 +227,7 @@ def create_category(
         category = ChargeCategory.objects.create(
             property=prop, fund=fund, name=name, taxable=taxable, is_default=is_default, position=position
         )
-        audit.record(actor, "category.created", category, after=audit.snapshot(category, CATEGORY_FIELDS))
+        audit.record(actor, Verb.CATEGORY_CREATED, category, after=audit.snapshot(category, CATEGORY_FIELDS))
         return category
 
 
@@ -272,7 +273,7 @@ def update_category(
         category.save(update_fields=["name", "fund", "taxable", "is_active", "is_default"])
         audit.record(
             actor,
-            "category.updated",
+            Verb.CATEGORY_UPDATED,
             category,
             before=before,
             after=audit.snapshot(category, CATEGORY_FIELDS),
@@ -292,7 +293,7 @@ def delete_category(*, actor: User, property: Property, category_id: int) -> Non
         category = _locked_category(prop, category_id)
         if category_in_use(category):
             raise InvalidTransition(_("This category is in use: deactivate it instead."))
-        audit.record(actor, "category.deleted", category, before=audit.snapshot(category, CATEGORY_FIELDS))
+        audit.record(actor, Verb.CATEGORY_DELETED, category, before=audit.snapshot(category, CATEGORY_FIELDS))
         try:
             with transaction.atomic():
                 category.delete()
@@ -335,7 +336,7 @@ def update_tax_registration(
         registration.save()
         audit.record(
             actor,
-            "tax_registration.updated",
+            Verb.TAX_REGISTRATION_UPDATED,
             registration,
             property=prop,
             before=before,

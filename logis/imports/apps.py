@@ -14,10 +14,11 @@ class ImportsConfig(AppConfig):
         scheduler.register("imports.purge_files", purge_files)
         # The audit log (Paramètres > Journal) names our events and their counts; registered from here so
         # that the properties app needs no change for it.
+        from logis.core.audit import Verb, label_verbs
         from logis.properties import audit_display
 
-        audit_display.VERBS.update(
-            {"import.applied": _("Units and residents imported"), "import.undone": _("Import undone")}
+        label_verbs(
+            {Verb.IMPORT_APPLIED: _("Units and residents imported"), Verb.IMPORT_UNDONE: _("Import undone")}
         )
         audit_display.FIELDS_BY_TYPE.setdefault("imports.importbatch", {}).update(
             {

@@ -24,6 +24,7 @@ from django.utils.translation import gettext_lazy as _
 
 from logis.accounts.models import User
 from logis.core import audit
+from logis.core.audit import Verb
 from logis.core.dates import today_in
 from logis.core.errors import InvalidTransition, NotFound, ValidationError
 from logis.core.language import Language
@@ -869,7 +870,9 @@ def apply_import(*, actor: User, property: Property, batch_id: int) -> tuple[Imp
         batch.counts = counts
         batch.undo = undo
         batch.save(update_fields=["status", "applied_by", "applied_at", "counts", "undo"])
-        audit.record(actor, "import.applied", batch, property=prop, after={"file": batch.file_name, **counts})
+        audit.record(
+            actor, Verb.IMPORT_APPLIED, batch, property=prop, after={"file": batch.file_name, **counts}
+        )
         return batch, plan
 
 
@@ -953,7 +956,7 @@ def undo_import(*, actor: User, property: Property, batch_id: int) -> ImportBatc
         batch.save(update_fields=["status", "undone_by", "undone_at"])
         audit.record(
             actor,
-            "import.undone",
+            Verb.IMPORT_UNDONE,
             batch,
             property=prop,
             after={"file": batch.file_name, **batch.counts, "units_kept": len(kept)},

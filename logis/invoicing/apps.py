@@ -9,5 +9,8 @@ class InvoicingConfig(AppConfig):
 
     def ready(self) -> None:
         from logis.invoicing.emails import register
+        from logis.invoicing.models import InvoiceStatus
+        from logis.properties.audit_display import register_value_labels
 
+        register_value_labels("invoicing.invoice", "status", InvoiceStatus.choices)
         register()  # with the outbox: a voided invoice's emails cancelled, lost publish emails recovered

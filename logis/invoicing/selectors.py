@@ -23,6 +23,7 @@ from logis.invoicing.models import Invoice, InvoiceStatus, overdue_q
 from logis.notifications.models import EmailMessage
 from logis.payments.models import Payment
 from logis.properties.models import Occupancy, Unit
+from logis.properties.selectors import primary_resident
 
 if TYPE_CHECKING:
     from logis.properties.models import Property
@@ -219,7 +220,6 @@ def _search_q(search: str) -> Q:
     from django.db.models.lookups import Contains
 
     from logis.core.search import Fold, fold
-    from logis.properties.models import Occupancy
 
     term = fold(search.strip())
     residents = Occupancy.objects.filter(unit_id=OuterRef("unit_id")).filter(
@@ -304,19 +304,16 @@ def unit_email_warning(property: Property, unit_id: int | None) -> str | None:
     """The create dialog's warning when the chosen unit's invoices cannot be emailed, else None."""
     if not unit_id:
         return None
-    occupancy = (
-        Occupancy.objects.filter(unit_id=unit_id, unit__property=property, is_primary=True)
-        .select_related("resident")
-        .first()
-    )
-    if occupancy is None:
-        if not Unit.objects.filter(pk=unit_id, property=property).exists():
-            return None
+    unit = Unit.objects.filter(pk=unit_id, property=property).first()
+    if unit is None:
+        return None
+    resident = primary_resident(unit)
+    if resident is None:
         return _(
             "This unit has no primary resident assigned. The invoice will still be created, but email "
             "notifications cannot be sent. Assign a resident to the unit first if you need to notify them."
         )
-    email = occupancy.resident.email
+    email = resident.email
     try:
         validate_email(email)
     except DjangoValidationError:
@@ -324,7 +321,7 @@ def unit_email_warning(property: Property, unit_id: int | None) -> str | None:
             "The primary resident of this unit, %(name)s, has no valid email address. The invoice will "
             "still be created, but email notifications cannot be sent. Add a valid email address to the "
             "resident first if you need to notify them."
-        ) % {"name": occupancy.resident.name}
+        ) % {"name": resident.name}
     return None
 
 

@@ -10,8 +10,11 @@ class PaymentsConfig(AppConfig):
     def ready(self) -> None:
         from logis.invoicing.emails import register_pay_link
         from logis.payments import checks  # noqa: F401 - registers the Stripe deployment checks
+        from logis.payments.models import PaymentStatus
         from logis.payments.paylinks import email_pay_link
         from logis.payments.receipts import register
+        from logis.properties.audit_display import register_value_labels
 
+        register_value_labels("payments.payment", "status", PaymentStatus.choices)
         register()  # the receipt's PDF attached to its email by the outbox
         register_pay_link(lambda invoice, sent_to: email_pay_link(invoice=invoice, sent_to=sent_to))

@@ -11,96 +11,97 @@ from typing import Any
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
+from logis.core.audit import VERB_LABELS, Verb, label_verbs, verb_label
 from logis.core.dates import table_date
 from logis.core.models import AuditEvent
 from logis.core.money import format_amount
 from logis.core.permissions import Role
 
-VERBS: dict[str, Promise] = {
-    "unit.created": _("Unit added"),
-    "unit.updated": _("Unit changed"),
-    "unit.primary_resident_set": _("Primary resident changed"),
-    "resident.created": _("Resident added"),
-    "resident.updated": _("Resident changed"),
-    "resident.linked": _("Resident linked to a unit"),
-    "resident.emails_changed": _("Invoice and receipt emails of a resident changed"),
-    "resident.unlinked": _("Resident unlinked from a unit"),
-    "property.payment_settings_changed": _("Payment settings changed"),
-    "member.added": _("Member added"),
-    "member.role_changed": _("Role changed"),
-    "member.removed": _("Member removed"),
-    "member.invited": _("Member invited"),
-    "member.invitation_resent": _("Member invitation sent again"),
-    "member.invitation_revoked": _("Member invitation revoked"),
-    "member.invitation_accepted": _("Member invitation accepted"),
-    "organization.created": _("Organization created"),
-    "organization.updated": _("Organization renamed"),
-    "organization.admin_added": _("Organization administrator added"),
-    "organization.admin_removed": _("Organization administrator removed"),
-    "property.created": _("Property created"),
-    "property.profile_changed": _("Property details changed"),
-    "user.language_changed": _("Language changed"),
-    "user.two_factor_enabled": _("Two-factor authentication turned on"),
-    "user.two_factor_disabled": _("Two-factor authentication turned off"),
-    "user.recovery_codes_regenerated": _("New recovery codes generated"),
-    "user.recovery_code_used": _("Recovery code used to sign in"),
-    "property.security_settings_changed": _("Security settings changed"),
-    "invoice.created": _("Invoice created"),
-    "invoice.updated": _("Invoice changed"),
-    "invoice.published": _("Invoice published"),
-    "invoice.voided": _("Invoice voided"),
-    "invoice.payment_applied": _("Payment applied to the invoice"),
-    "invoice.pay_links_revoked": _("Pay links of the invoice revoked"),
-    "payment.balance_applied": _("Payment of the whole balance applied to invoices"),
-    "invoice.payment_reversed": _("Payment reversed on the invoice"),
-    "invoice.payment_refunded": _("Payment refunded on the invoice"),
-    "payment.recorded": _("Payment recorded"),
-    "payment.reversed": _("Payment reversed"),
-    "payment.refunded": _("Payment refunded"),
-    "payment.checkout_started": _("Online payment started"),
-    "payment.online_succeeded": _("Online payment received"),
-    "payment.online_pending": _("Online payment pending"),
-    "payment.online_failed": _("Online payment failed"),
-    "payment.online_problem": _("Online payment problem"),
-    "unit.credit_added": _("Credit added to the unit's account"),
-    "unit.credit_applied": _("Unit credit applied to an invoice"),
-    "unit.credit_refunded": _("Unit credit refunded"),
-    "resident.invited": _("Resident invited to the portal"),
-    "resident.invitation_accepted": _("Portal invitation accepted"),
-    "batch.created": _("Batch of invoices created"),
-    "batch.published": _("Batch published"),
-    "batch.drafts_voided": _("Batch drafts voided"),
-    "schedule.created": _("Recurring dues added"),
-    "schedule.updated": _("Recurring dues changed"),
-    "schedule.paused": _("Recurring dues paused"),
-    "schedule.resumed": _("Recurring dues resumed"),
-    "schedule.period_skipped": _("Recurring dues: month skipped"),
-    "schedule.period_restored": _("Recurring dues: skipped month restored"),
-    "schedule.run": _("Recurring dues billed"),
-    "budget.created": _("Budget entered"),
-    "budget.updated": _("Budget changed"),
-    "budget.adopted": _("Budget adopted: dues created"),
-    "special_assessment.created": _("Special assessment billed"),
-    "reminder.sent": _("Reminder sent"),
-    "reminder.skipped": _("Reminder not sent"),
-    "reminder_policy.updated": _("Reminder policy changed"),
-    "late_fee_policy.updated": _("Late fee policy changed"),
-    "late_fee.applied": _("Late fee billed"),
-    "fund.created": _("Fund added"),
-    "fund.updated": _("Fund changed"),
-    "fund.deleted": _("Fund deleted"),
-    "category.created": _("Charge category added"),
-    "category.updated": _("Charge category changed"),
-    "category.deleted": _("Charge category deleted"),
-    "tax_registration.updated": _("GST and QST numbers changed"),
-    "api_token.created": _("API token created"),
-    "api_token.revoked": _("API token revoked"),
-}
-
-
-def verb_label(verb: str) -> str:
-    """What an audit event's verb means, in the reader's language (the verb itself when unknown)."""
-    return str(VERBS.get(verb, verb))
+# The journal's labels of the events written below the apps that register their own (imports, banking);
+# the one table they all land in is ``audit.VERB_LABELS``, read here as ``VERBS``.
+VERBS = VERB_LABELS
+label_verbs(
+    {
+        Verb.UNIT_CREATED: _("Unit added"),
+        Verb.UNIT_UPDATED: _("Unit changed"),
+        Verb.UNIT_PRIMARY_RESIDENT_SET: _("Primary resident changed"),
+        Verb.RESIDENT_CREATED: _("Resident added"),
+        Verb.RESIDENT_UPDATED: _("Resident changed"),
+        Verb.RESIDENT_LINKED: _("Resident linked to a unit"),
+        Verb.RESIDENT_EMAILS_CHANGED: _("Invoice and receipt emails of a resident changed"),
+        Verb.RESIDENT_UNLINKED: _("Resident unlinked from a unit"),
+        Verb.PROPERTY_PAYMENT_SETTINGS_CHANGED: _("Payment settings changed"),
+        Verb.MEMBER_ADDED: _("Member added"),
+        Verb.MEMBER_ROLE_CHANGED: _("Role changed"),
+        Verb.MEMBER_REMOVED: _("Member removed"),
+        Verb.MEMBER_INVITED: _("Member invited"),
+        Verb.MEMBER_INVITATION_RESENT: _("Member invitation sent again"),
+        Verb.MEMBER_INVITATION_REVOKED: _("Member invitation revoked"),
+        Verb.MEMBER_INVITATION_ACCEPTED: _("Member invitation accepted"),
+        Verb.ORGANIZATION_CREATED: _("Organization created"),
+        Verb.ORGANIZATION_UPDATED: _("Organization renamed"),
+        Verb.ORGANIZATION_ADMIN_ADDED: _("Organization administrator added"),
+        Verb.ORGANIZATION_ADMIN_REMOVED: _("Organization administrator removed"),
+        Verb.PROPERTY_CREATED: _("Property created"),
+        Verb.PROPERTY_PROFILE_CHANGED: _("Property details changed"),
+        Verb.USER_LANGUAGE_CHANGED: _("Language changed"),
+        Verb.USER_TWO_FACTOR_ENABLED: _("Two-factor authentication turned on"),
+        Verb.USER_TWO_FACTOR_DISABLED: _("Two-factor authentication turned off"),
+        Verb.USER_RECOVERY_CODES_REGENERATED: _("New recovery codes generated"),
+        Verb.USER_RECOVERY_CODE_USED: _("Recovery code used to sign in"),
+        Verb.PROPERTY_SECURITY_SETTINGS_CHANGED: _("Security settings changed"),
+        Verb.INVOICE_CREATED: _("Invoice created"),
+        Verb.INVOICE_UPDATED: _("Invoice changed"),
+        Verb.INVOICE_PUBLISHED: _("Invoice published"),
+        Verb.INVOICE_VOIDED: _("Invoice voided"),
+        Verb.INVOICE_PAYMENT_APPLIED: _("Payment applied to the invoice"),
+        Verb.INVOICE_PAY_LINKS_REVOKED: _("Pay links of the invoice revoked"),
+        Verb.PAYMENT_BALANCE_APPLIED: _("Payment of the whole balance applied to invoices"),
+        Verb.INVOICE_PAYMENT_REVERSED: _("Payment reversed on the invoice"),
+        Verb.INVOICE_PAYMENT_REFUNDED: _("Payment refunded on the invoice"),
+        Verb.PAYMENT_RECORDED: _("Payment recorded"),
+        Verb.PAYMENT_REVERSED: _("Payment reversed"),
+        Verb.PAYMENT_REFUNDED: _("Payment refunded"),
+        Verb.PAYMENT_CHECKOUT_STARTED: _("Online payment started"),
+        Verb.PAYMENT_ONLINE_SUCCEEDED: _("Online payment received"),
+        Verb.PAYMENT_ONLINE_PENDING: _("Online payment pending"),
+        Verb.PAYMENT_ONLINE_FAILED: _("Online payment failed"),
+        Verb.PAYMENT_ONLINE_PROBLEM: _("Online payment problem"),
+        Verb.UNIT_CREDIT_ADDED: _("Credit added to the unit's account"),
+        Verb.UNIT_CREDIT_APPLIED: _("Unit credit applied to an invoice"),
+        Verb.UNIT_CREDIT_REFUNDED: _("Unit credit refunded"),
+        Verb.RESIDENT_INVITED: _("Resident invited to the portal"),
+        Verb.RESIDENT_INVITATION_ACCEPTED: _("Portal invitation accepted"),
+        Verb.BATCH_CREATED: _("Batch of invoices created"),
+        Verb.BATCH_PUBLISHED: _("Batch published"),
+        Verb.BATCH_DRAFTS_VOIDED: _("Batch drafts voided"),
+        Verb.SCHEDULE_CREATED: _("Recurring dues added"),
+        Verb.SCHEDULE_UPDATED: _("Recurring dues changed"),
+        Verb.SCHEDULE_PAUSED: _("Recurring dues paused"),
+        Verb.SCHEDULE_RESUMED: _("Recurring dues resumed"),
+        Verb.SCHEDULE_PERIOD_SKIPPED: _("Recurring dues: month skipped"),
+        Verb.SCHEDULE_PERIOD_RESTORED: _("Recurring dues: skipped month restored"),
+        Verb.SCHEDULE_RUN: _("Recurring dues billed"),
+        Verb.BUDGET_CREATED: _("Budget entered"),
+        Verb.BUDGET_UPDATED: _("Budget changed"),
+        Verb.BUDGET_ADOPTED: _("Budget adopted: dues created"),
+        Verb.SPECIAL_ASSESSMENT_CREATED: _("Special assessment billed"),
+        Verb.REMINDER_SENT: _("Reminder sent"),
+        Verb.REMINDER_SKIPPED: _("Reminder not sent"),
+        Verb.REMINDER_POLICY_UPDATED: _("Reminder policy changed"),
+        Verb.LATE_FEE_POLICY_UPDATED: _("Late fee policy changed"),
+        Verb.LATE_FEE_APPLIED: _("Late fee billed"),
+        Verb.FUND_CREATED: _("Fund added"),
+        Verb.FUND_UPDATED: _("Fund changed"),
+        Verb.FUND_DELETED: _("Fund deleted"),
+        Verb.CATEGORY_CREATED: _("Charge category added"),
+        Verb.CATEGORY_UPDATED: _("Charge category changed"),
+        Verb.CATEGORY_DELETED: _("Charge category deleted"),
+        Verb.TAX_REGISTRATION_UPDATED: _("GST and QST numbers changed"),
+        Verb.API_TOKEN_CREATED: _("API token created"),
+        Verb.API_TOKEN_REVOKED: _("API token revoked"),
+    }
+)
 
 
 # Fields whose name means something else on invoices and payments than on units.
@@ -142,6 +143,16 @@ FIELDS_BY_TYPE: dict[str, dict[str, Promise]] = {
     },
 }
 MONEY_FIELDS = {"amount", "amount_paid"}
+# The labels of a field's stored values, by (object type, field): registered by the app that owns the
+# model (``register_value_labels`` from its ``ready()``: invoicing's and payments' statuses), so the
+# journal imports no model of an app above properties.
+VALUE_LABELS: dict[tuple[str, str], dict[Any, Any]] = {}
+
+
+def register_value_labels(object_type: str, field_name: str, choices: list[tuple[Any, Any]]) -> None:
+    VALUE_LABELS[(object_type, field_name)] = dict(choices)
+
+
 DATE_FIELDS = {"due_date", "paid_on"}
 
 FIELDS: dict[str, Promise] = {
@@ -198,14 +209,9 @@ def _show(name: str, value: Any, object_type: str = "") -> str:
             return table_date(dt.date.fromisoformat(value[:10]))
         except ValueError:
             return value
-    if name == "status" and object_type == "invoicing.invoice":
-        from logis.invoicing.models import InvoiceStatus
-
-        return str(dict(InvoiceStatus.choices).get(value, value))
-    if name == "status" and object_type == "payments.payment":
-        from logis.payments.models import PaymentStatus
-
-        return str(dict(PaymentStatus.choices).get(value, value))
+    choices = VALUE_LABELS.get((object_type, name))
+    if choices is not None:
+        return str(choices.get(value, value))
     if name == "methods" and isinstance(value, list):
         labels = dict(PaymentMethod.choices)
         return ", ".join(str(labels.get(v, v)) for v in value) or "—"
@@ -234,7 +240,7 @@ def describe_event(event: AuditEvent, *, timezone: str = "") -> EventRow:
     when = event.created_at
     if timezone and when is not None:
         when = when.astimezone(zoneinfo.ZoneInfo(timezone))
-    row = EventRow(event=event, action=str(VERBS.get(event.verb, event.verb)), when=when)
+    row = EventRow(event=event, action=verb_label(event.verb), when=when)
     labels = {**FIELDS, **FIELDS_BY_TYPE.get(event.object_type, {})}
     for name in dict.fromkeys([*before.keys(), *after.keys()]):
         if name in HIDDEN:

@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 from logis.accounts.models import Membership, User
 from logis.accounts.selectors import has_two_factor
 from logis.core import audit
+from logis.core.audit import Verb
 from logis.core.errors import NotFound, ValidationError
 from logis.core.language import Language
 from logis.core.permissions import Action, Role, require
@@ -71,7 +72,7 @@ def create_unit(*, actor: User, property: Property, number: str, share: str | De
             raise _duplicate_number_error(number)
         unit = Unit(property=prop, number=number, share=share_value)
         _save_unit(unit, number)
-        audit.record(actor, "unit.created", unit, property=prop, after=audit.snapshot(unit, UNIT_FIELDS))
+        audit.record(actor, Verb.UNIT_CREATED, unit, property=prop, after=audit.snapshot(unit, UNIT_FIELDS))
         return unit
 
 
@@ -92,7 +93,7 @@ def update_unit(
         after = audit.snapshot(unit, UNIT_FIELDS)
         if after != before:
             _save_unit(unit, number)
-            audit.record(actor, "unit.updated", unit, property=property, before=before, after=after)
+            audit.record(actor, Verb.UNIT_UPDATED, unit, property=property, before=before, after=after)
         return unit
 
 
@@ -122,7 +123,7 @@ def create_resident(
         resident = Resident.objects.create(property=property, **data)
         audit.record(
             actor,
-            "resident.created",
+            Verb.RESIDENT_CREATED,
             resident,
             property=property,
             after=audit.snapshot(resident, RESIDENT_FIELDS),
@@ -180,7 +181,9 @@ def update_resident(
         after = audit.snapshot(resident, RESIDENT_FIELDS)
         if after != before:
             resident.save(update_fields=[*RESIDENT_FIELDS])
-            audit.record(actor, "resident.updated", resident, property=property, before=before, after=after)
+            audit.record(
+                actor, Verb.RESIDENT_UPDATED, resident, property=property, before=before, after=after
+            )
         return resident
 
 
@@ -208,7 +211,7 @@ def _set_primary_locked(actor: User, property: Property, unit: Unit, occupancy: 
         "primary_resident": occupancy.resident_id if occupancy else None,
         "primary_resident_name": occupancy.resident.name if occupancy else None,
     }
-    audit.record(actor, "unit.primary_resident_set", unit, property=property, before=before, after=after)
+    audit.record(actor, Verb.UNIT_PRIMARY_RESIDENT_SET, unit, property=property, before=before, after=after)
 
 
 def link_resident(
@@ -236,7 +239,7 @@ def link_resident(
         occupancy = Occupancy.objects.create(unit=unit, resident=resident, kind=kind, is_primary=False)
         audit.record(
             actor,
-            "resident.linked",
+            Verb.RESIDENT_LINKED,
             occupancy,
             property=property,
             after=audit.snapshot(occupancy, OCCUPANCY_FIELDS),
@@ -260,7 +263,7 @@ def unlink_resident(*, actor: User, property: Property, occupancy_id: int) -> No
             raise NotFound(_("This link does not exist."))
         Unit.objects.select_for_update().filter(pk=occupancy.unit_id).first()
         before = audit.snapshot(occupancy, OCCUPANCY_FIELDS)
-        audit.record(actor, "resident.unlinked", occupancy, property=property, before=before)
+        audit.record(actor, Verb.RESIDENT_UNLINKED, occupancy, property=property, before=before)
         occupancy.delete()
 
 
@@ -301,7 +304,7 @@ def set_receives_emails(*, actor: User, property: Property, occupancy_id: int, r
             occupancy.save(update_fields=["receives_emails"])
             audit.record(
                 actor,
-                "resident.emails_changed",
+                Verb.RESIDENT_EMAILS_CHANGED,
                 occupancy.resident,
                 property=property,
                 before=before,
@@ -337,7 +340,7 @@ def update_payment_settings(
         if after != before:
             prop.save(update_fields=PAYMENT_SETTINGS_FIELDS)
             audit.record(
-                actor, "property.payment_settings_changed", prop, property=prop, before=before, after=after
+                actor, Verb.PROPERTY_PAYMENT_SETTINGS_CHANGED, prop, property=prop, before=before, after=after
             )
         property.payments_enabled = prop.payments_enabled
         property.accepted_methods = prop.accepted_methods
@@ -367,7 +370,12 @@ def update_security_settings(*, actor: User, property: Property, require_staff_m
         if after != before:
             prop.save(update_fields=SECURITY_SETTINGS_FIELDS)
             audit.record(
-                actor, "property.security_settings_changed", prop, property=prop, before=before, after=after
+                actor,
+                Verb.PROPERTY_SECURITY_SETTINGS_CHANGED,
+                prop,
+                property=prop,
+                before=before,
+                after=after,
             )
         property.require_staff_mfa = prop.require_staff_mfa
         return prop
@@ -407,7 +415,7 @@ def set_member_role(*, actor: User, property: Property, membership_id: int, role
         membership.save(update_fields=["role"])
         audit.record(
             actor,
-            "member.role_changed",
+            Verb.MEMBER_ROLE_CHANGED,
             membership,
             property=property,
             before=before,
@@ -438,7 +446,7 @@ def add_member(*, actor: User, property: Property, email: str, role: str) -> Mem
             raise ValidationError({"email": _("This user already has a role on this property.")})
         membership = Membership.objects.create(property=property, user=user, role=role)
         audit.record(
-            actor, "member.added", membership, property=property, after={"user": user.email, "role": role}
+            actor, Verb.MEMBER_ADDED, membership, property=property, after={"user": user.email, "role": role}
         )
         return membership
 
@@ -458,7 +466,7 @@ def remove_member(*, actor: User, property: Property, membership_id: int) -> Non
             raise ValidationError({"role": _("The property must keep at least one administrator.")})
         audit.record(
             actor,
-            "member.removed",
+            Verb.MEMBER_REMOVED,
             membership,
             property=property,
             before={"user": membership.user.email, "role": membership.role},

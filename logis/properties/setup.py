@@ -24,6 +24,7 @@ from PIL import Image, UnidentifiedImageError
 from logis.accounts.models import Membership, User
 from logis.accounts.organizations import administered_organization
 from logis.core import audit
+from logis.core.audit import Verb
 from logis.core.errors import ValidationError
 from logis.core.language import Language
 from logis.core.permissions import Action, Role, require
@@ -218,7 +219,7 @@ def create_property(
             prop.save(update_fields=["logo"])
         audit.record(
             actor,
-            "property.created",
+            Verb.PROPERTY_CREATED,
             prop,
             property=prop,
             after={
@@ -278,7 +279,9 @@ def update_property_profile(
         after = {**audit.snapshot(prop, PROFILE_FIELDS), "logo": prop.logo.name or ""}
         if after != before:
             prop.save(update_fields=[*PROFILE_FIELDS, "logo"])
-            audit.record(actor, "property.profile_changed", prop, property=prop, before=before, after=after)
+            audit.record(
+                actor, Verb.PROPERTY_PROFILE_CHANGED, prop, property=prop, before=before, after=after
+            )
         for field in [*PROFILE_FIELDS, "logo"]:
             setattr(property, field, getattr(prop, field))
         return prop

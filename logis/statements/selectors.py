@@ -54,6 +54,7 @@ from logis.payments.models import (
     UnitCredit,
 )
 from logis.properties.models import Occupancy, Resident, Unit
+from logis.properties.selectors import primary_resident
 
 ZERO = Decimal("0.00")
 AMOUNT = DecimalField(max_digits=14, decimal_places=2)
@@ -373,11 +374,6 @@ def resident_unit(*, user: User, unit_id: int) -> Unit | None:
     occupancies = Occupancy.objects.filter(resident__user=user, unit_id=unit_id)
     occupancy = occupancies.select_related("unit__property").first()
     return occupancy.unit if occupancy else None
-
-
-def primary_resident(unit: Unit) -> Resident | None:
-    occupancy = Occupancy.objects.filter(unit=unit, is_primary=True).select_related("resident").first()
-    return occupancy.resident if occupancy else None
 
 
 def unit_statement(*, unit: Unit, start: dt.date, end: dt.date) -> Statement:

@@ -7,6 +7,8 @@ from typing import Any
 from django import template
 from django.utils.translation import pgettext_lazy
 
+from logis.core.audit import verb_label as audit_verb_label
+
 register = template.Library()
 
 STATUS_LABELS = {
@@ -60,6 +62,4 @@ def aria_sort(context: Any, key: str) -> str:
 @register.filter
 def verb_label(verb: str) -> str:
     """An audit event's verb as the reader says it ("Payment applied to the invoice")."""
-    from logis.properties.audit_display import verb_label as label
-
-    return label(verb)
+    return audit_verb_label(verb)
