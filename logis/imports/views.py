@@ -17,7 +17,7 @@ from logis.accounts.models import User
 from logis.core.errors import InvalidTransition, NotFound, ValidationError
 from logis.core.permissions import Action
 from logis.core.views import is_htmx
-from logis.imports import services
+from logis.imports import planning, services
 from logis.imports.forms import ImportFileForm
 from logis.imports.models import ImportBatch, ImportStatus
 from logis.imports.parsing import TEMPLATE_EXAMPLES, TEMPLATE_HEADERS
@@ -66,7 +66,7 @@ def import_preview(request: PropertyRequest, batch_id: int) -> HttpResponse:
         messages.error(request, _("This preview has expired: upload the file again."))
     if batch.status != ImportStatus.PREVIEWED:
         return redirect("properties:imports:start", request.property.pk)
-    plan = services.plan_import(property=request.property, name=batch.file_name, data=bytes(batch.content))
+    plan = planning.plan_import(property=request.property, name=batch.file_name, data=bytes(batch.content))
     context = {
         "batch": batch,
         "plan": plan,
