@@ -29,7 +29,8 @@ from logis.billing.models import RecurringSchedule, ScheduleAmountMode, UnitScop
 from logis.core.dates import today_in
 from logis.core.permissions import Role
 from logis.finances.assessments import create_special_assessment
-from logis.finances.budgets import current_fiscal_year, save_budget
+from logis.finances.budget_reads import current_fiscal_year
+from logis.finances.budgets import save_budget
 from logis.finances.selectors import funds as finance_funds
 from logis.payments.services import record_payment
 from tests.factories import InvoiceFactory, open_invoice

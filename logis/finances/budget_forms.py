@@ -12,7 +12,8 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from logis.core.forms import AmountField, DateField, StyledForm
-from logis.finances.budgets import MAX_LEAD_DAYS, DuesOptions, fiscal_year_label
+from logis.finances.budget_reads import fiscal_year_label
+from logis.finances.budgets import MAX_LEAD_DAYS, DuesOptions
 from logis.finances.models import MAX_INSTALMENTS, Fund, SplitRule
 
 ISO_DATE = "%Y-%m-%d"

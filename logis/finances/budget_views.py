@@ -17,7 +17,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from logis.core.dates import today_in
 from logis.core.errors import InvalidTransition, ValidationError
 from logis.core.permissions import Action
-from logis.finances import assessments, budgets
+from logis.finances import assessments, budget_reads, budgets
 from logis.finances.budget_forms import AssessmentForm, BudgetForm, DuesForm, PublishChoice
 from logis.finances.models import Budget, BudgetStatus
 from logis.finances.selectors import ensure_finance_defaults
@@ -43,9 +43,9 @@ def _can_edit(request: PropertyRequest) -> bool:
 @property_view()
 def budget_list(request: PropertyRequest) -> HttpResponse:
     prop = request.property
-    items = budgets.budget_list(prop)
+    items = budget_reads.budget_list(prop)
     taken = {b.fiscal_year for b in items}
-    free_years = [y for y in budgets.fiscal_year_choices(prop) if y not in taken]
+    free_years = [y for y in budget_reads.fiscal_year_choices(prop) if y not in taken]
     return render(
         request,
         "finances/budget_list.html",
@@ -53,9 +53,9 @@ def budget_list(request: PropertyRequest) -> HttpResponse:
     )
 
 
-def _table_or_error(budget: Budget) -> tuple[budgets.ContributionTable | None, str | None]:
+def _table_or_error(budget: Budget) -> tuple[budget_reads.ContributionTable | None, str | None]:
     try:
-        return budgets.budget_table(budget), None
+        return budget_reads.budget_table(budget), None
     except ValidationError as exc:
         return None, " ".join(str(m) for ms in exc.errors.values() for m in ms)
 
@@ -66,9 +66,9 @@ def budget_create(request: PropertyRequest) -> HttpResponse:
     """A new budget: the fiscal year and each fund's amount; saved as a draft, then its table shows."""
     prop = request.property
     ensure_finance_defaults(prop)
-    funds = budgets.budget_funds(prop)
+    funds = budget_reads.budget_funds(prop)
     taken = set(Budget.objects.filter(property=prop).values_list("fiscal_year", flat=True))
-    years = [y for y in budgets.fiscal_year_choices(prop) if y not in taken]
+    years = [y for y in budget_reads.fiscal_year_choices(prop) if y not in taken]
     if not years:
         messages.info(request, _("The current fiscal year and the next two already have a budget."))
         return HttpResponseRedirect(reverse("budgets:list", args=[prop.pk]))
@@ -112,8 +112,8 @@ def _dues_initial(request: PropertyRequest, budget: Budget) -> dict[str, Any]:
 def budget_detail(request: PropertyRequest, budget_id: int) -> HttpResponse:
     """The budget and its contributions per unit and fund; a draft's amounts and « Créer les charges »."""
     prop = request.property
-    budget = budgets.get_budget(prop, budget_id)
-    funds = budgets.budget_funds(prop, budget)
+    budget = budget_reads.get_budget(prop, budget_id)
+    funds = budget_reads.budget_funds(prop, budget)
     amounts = {a.fund_id: a.amount for a in budget.amounts.all()}
     initial = {f"fund_{f.pk}": _input_amount(amounts.get(f.pk)) for f in funds}
     form = None
@@ -152,7 +152,7 @@ def budget_detail(request: PropertyRequest, budget_id: int) -> HttpResponse:
 def budget_adopt(request: PropertyRequest, budget_id: int) -> HttpResponse:
     """« Créer les charges »: first a confirmation page with what will be created, then the creation."""
     prop = request.property
-    budget = budgets.get_budget(prop, budget_id)
+    budget = budget_reads.get_budget(prop, budget_id)
     url = reverse("budgets:detail", args=[prop.pk, budget.pk])
     if budget.status != BudgetStatus.DRAFT:
         messages.error(request, _("The dues of this budget were already created."))
@@ -199,7 +199,7 @@ def budget_adopt(request: PropertyRequest, budget_id: int) -> HttpResponse:
                     {"budget": budget, "table": table, "dues_form": dues_form, "options": options},
                 )
             dues_form.add_error(None, table_error or "")
-    funds = budgets.budget_funds(prop, budget)
+    funds = budget_reads.budget_funds(prop, budget)
     amounts = {a.fund_id: a.amount for a in budget.amounts.all()}
     form = BudgetForm(
         None,

@@ -25,7 +25,8 @@ from logis.billing.batches import create_batch
 from logis.billing.models import AmountMode, Batch, RecurringSchedule, UnitScope
 from logis.core.dates import today_in
 from logis.finances.assessments import create_special_assessment
-from logis.finances.budgets import current_fiscal_year, save_budget
+from logis.finances.budget_reads import current_fiscal_year
+from logis.finances.budgets import save_budget
 from logis.finances.selectors import funds as finance_funds
 from logis.invoicing.models import Invoice
 from logis.payments.models import Payment

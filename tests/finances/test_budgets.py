@@ -14,7 +14,7 @@ from logis.billing.models import RecurringSchedule, ScheduleAmountMode
 from logis.core.errors import InvalidTransition, PermissionDenied, ValidationError
 from logis.core.models import AuditEvent
 from logis.core.permissions import Role
-from logis.finances import budgets
+from logis.finances import budget_reads, budgets
 from logis.finances.budgets import DuesOptions
 from logis.finances.models import Budget, BudgetContribution, BudgetStatus, Fund, FundKind
 from logis.invoicing.models import Invoice, InvoiceLine, InvoiceStatus
@@ -52,7 +52,7 @@ def test_contributions_table_totals_equal_the_budget_per_fund(
     prop: Property, manager: User, units: list[Unit], fund_by_kind: dict[str, Fund]
 ) -> None:
     budget = draft(prop, manager, fund_by_kind, "100000.01", "10000.03")
-    table = budgets.budget_table(budget)
+    table = budget_reads.budget_table(budget)
     assert [r.number for r in table.rows] == ["101", "102", "103", "112"]
     assert [c.budget for c in table.funds] == [Decimal("100000.01"), Decimal("10000.03")]
     for i, column in enumerate(table.funds):
@@ -71,7 +71,7 @@ def test_contributions_table_totals_equal_the_budget_per_fund(
 def test_contingency_below_five_percent_of_operating_is_warned(
     prop: Property, manager: User, units: list[Unit], fund_by_kind: dict[str, Fund]
 ) -> None:
-    table = budgets.budget_table(draft(prop, manager, fund_by_kind, "100000.00", "4999.99"))
+    table = budget_reads.budget_table(draft(prop, manager, fund_by_kind, "100000.00", "4999.99"))
     assert table.contingency_too_low
     assert table.minimum_contingency == Decimal("5000.00")
 
@@ -82,7 +82,7 @@ def test_a_unit_without_share_is_named(
     units[1].share = None
     units[1].save()
     with pytest.raises(ValidationError) as exc:
-        budgets.budget_table(draft(prop, manager, fund_by_kind))
+        budget_reads.budget_table(draft(prop, manager, fund_by_kind))
     assert "102" in str(exc.value.errors["__all__"][0])
 
 
@@ -139,7 +139,7 @@ def test_adopting_fixes_contributions_creates_the_schedule_and_is_audited(
     assert "budget.created" in verbs and "budget.adopted" in verbs
     # Shares changed afterwards do not change the adopted contributions (art. 1072: the board fixed them).
     Unit.objects.filter(pk=units[0].pk).update(share=Decimal("50"))
-    table = budgets.budget_table(budget)
+    table = budget_reads.budget_table(budget)
     assert sum(r.yearly_total for r in table.rows) == Decimal("110000.00")
     with pytest.raises(InvalidTransition):
         budgets.adopt_budget(actor=treasurer, property=prop, budget_id=budget.pk, options=OPTIONS, now=NOW)
@@ -192,7 +192,7 @@ def test_the_scheduler_bills_each_month_with_one_line_per_fund_and_a_year_adds_u
     assert first is not None and first.title == "Cotisations mensuelles — février 2027"
     # Every month of each unit from the fixed contributions: February … December plus January's part
     # (not billed) add up to the yearly contribution per fund.
-    table = budgets.budget_table(Budget.objects.get(pk=budget.pk))
+    table = budget_reads.budget_table(Budget.objects.get(pk=budget.pk))
     for row, contribution in zip(table.rows, table.contributions, strict=True):
         billed = sum(inv.amount for inv in invoices if inv.unit_id == row.unit_id)
         assert billed + contribution.month_total(0) == row.yearly_total
