@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "logis.finances",
     "logis.invoicing",
     "logis.billing",
+    "logis.budgeting",
     "logis.payments",
     "logis.notifications",
     "logis.portal",

@@ -31,7 +31,7 @@ urlpatterns = [
     path("media/logos/<str:name>", property_logo, name="property_logo"),
     path("p/<int:property_id>/invoices/", include("logis.invoicing.urls")),
     path("p/<int:property_id>/billing/", include("logis.billing.urls")),
-    path("p/<int:property_id>/budget/", include("logis.finances.budget_urls")),
+    path("p/<int:property_id>/budget/", include("logis.budgeting.urls")),
     path("p/<int:property_id>/payments/", include("logis.payments.urls")),
     path("portal/", include("logis.portal.urls")),
     path("", include("logis.payments.stripe_urls")),  # Stripe webhook, demo fake of Stripe

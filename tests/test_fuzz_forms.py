@@ -26,11 +26,11 @@ from hypothesis import strategies as st
 from logis.api.services import create_api_token
 from logis.billing.batches import create_batch
 from logis.billing.models import RecurringSchedule, ScheduleAmountMode, UnitScope
+from logis.budgeting.assessments import create_special_assessment
+from logis.budgeting.budget_reads import current_fiscal_year
+from logis.budgeting.budgets import save_budget
 from logis.core.dates import today_in
 from logis.core.permissions import Role
-from logis.finances.assessments import create_special_assessment
-from logis.finances.budget_reads import current_fiscal_year
-from logis.finances.budgets import save_budget
 from logis.finances.selectors import funds as finance_funds
 from logis.payments.services import record_payment
 from tests.factories import InvoiceFactory, open_invoice

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django.db import IntegrityError, transaction
 from django.utils import translation
@@ -55,14 +56,31 @@ logger = logging.getLogger(__name__)
 
 MAX_LEAD_DAYS = 60
 
+# The dues of an adopted budget (decision 0023) are planned and written by ``logis.budgeting``, above
+# billing, which registers them here when Django starts (``BudgetingConfig.ready``): ``budget_of(schedule)``
+# (the budget a schedule was created from, or None), ``month_rows(budget, period)`` and
+# ``write_month(**fields)``.
+BUDGET_DUES: dict[str, Callable[..., Any]] = {}
+
+
+def register_budget_dues(
+    *, budget_of: Callable[..., Any], month_rows: Callable[..., Any], write_month: Callable[..., Any]
+) -> None:
+    BUDGET_DUES.update(budget_of=budget_of, month_rows=month_rows, write_month=write_month)
+
+
+def _budget_of(schedule: RecurringSchedule) -> Any:
+    """The adopted budget whose dues ``schedule`` bills, or None (a schedule made by hand)."""
+    return BUDGET_DUES["budget_of"](schedule) if BUDGET_DUES else None
+
 
 def schedule_plan(schedule: RecurringSchedule, period: dt.date) -> tuple[BatchPlan, Decimal]:
     """The batch plan of one month (and the amount asked: per unit, or the month's total)."""
-    from logis.finances.dues import budget_month_rows, budget_of
-
-    budget = budget_of(schedule)
+    budget = _budget_of(schedule)
     if budget is not None:  # dues of an adopted budget: each unit's contributions per fund (decision 0023)
-        rows = [PlanRow(r.unit_id, r.number, r.share, r.amount) for r in budget_month_rows(budget, period)]
+        rows = [
+            PlanRow(r.unit_id, r.number, r.share, r.amount) for r in BUDGET_DUES["month_rows"](budget, period)
+        ]
         if not rows:
             raise ValidationError({"amount": _("This month is not part of the budget's fiscal year.")})
         total = sum((r.amount for r in rows), Decimal("0.00"))
@@ -174,11 +192,9 @@ def _create_scheduled_batch(
         due_date=due,
         now=now,
     )
-    from logis.finances.dues import budget_of, write_budget_month
-
-    budget = budget_of(schedule)
+    budget = _budget_of(schedule)
     if budget is not None:  # one line per fund (decision 0023)
-        return write_budget_month(
+        return BUDGET_DUES["write_month"](
             budget=budget,
             property=locked,
             period=period,
@@ -298,9 +314,7 @@ def _clean_schedule(property: Property, data: ScheduleInput) -> list[Unit]:
 
 def _check_budget_schedule(schedule: RecurringSchedule, data: ScheduleInput) -> None:
     """The dues of an adopted budget bill its fixed contributions: their amount, units and months stay."""
-    from logis.finances.dues import budget_of
-
-    budget = budget_of(schedule)
+    budget = _budget_of(schedule)
     if budget is None:
         return
     if (

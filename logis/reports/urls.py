@@ -1,6 +1,6 @@
 from django.urls import path
 
-from logis.finances.exports import invoice_lines_csv
+from logis.budgeting.exports import invoice_lines_csv
 from logis.reports import views
 
 app_name = "reports"

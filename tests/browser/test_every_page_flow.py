@@ -23,10 +23,10 @@ from playwright.sync_api import Browser, BrowserContext, Page, expect
 from logis.accounts.models import User
 from logis.billing.batches import create_batch
 from logis.billing.models import AmountMode, Batch, RecurringSchedule, UnitScope
+from logis.budgeting.assessments import create_special_assessment
+from logis.budgeting.budget_reads import current_fiscal_year
+from logis.budgeting.budgets import save_budget
 from logis.core.dates import today_in
-from logis.finances.assessments import create_special_assessment
-from logis.finances.budget_reads import current_fiscal_year
-from logis.finances.budgets import save_budget
 from logis.finances.selectors import funds as finance_funds
 from logis.invoicing.models import Invoice
 from logis.payments.models import Payment

@@ -8,7 +8,7 @@ from decimal import Decimal
 from hypothesis import given
 from hypothesis import strategies as st
 
-from logis.finances.allocation import (
+from logis.budgeting.allocation import (
     assessment_parts,
     contingency_below_minimum,
     contributions,

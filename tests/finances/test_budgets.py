@@ -11,11 +11,11 @@ import pytest
 from logis.accounts.models import User
 from logis.billing import recurring as billing
 from logis.billing.models import RecurringSchedule, ScheduleAmountMode
+from logis.budgeting import budget_reads, budgets
+from logis.budgeting.budgets import DuesOptions
 from logis.core.errors import InvalidTransition, PermissionDenied, ValidationError
 from logis.core.models import AuditEvent
 from logis.core.permissions import Role
-from logis.finances import budget_reads, budgets
-from logis.finances.budgets import DuesOptions
 from logis.finances.models import Budget, BudgetContribution, BudgetStatus, Fund, FundKind
 from logis.invoicing.models import Invoice, InvoiceLine, InvoiceStatus
 from logis.properties.models import Property, Unit

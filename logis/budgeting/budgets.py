@@ -19,14 +19,14 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from logis.billing.models import RecurringSchedule, ScheduleAmountMode, UnitScope
+from logis.budgeting import allocation
+from logis.budgeting.budget_reads import ContributionTable, budget_table, fiscal_year_choices
 from logis.core import audit
 from logis.core.audit import Verb
 from logis.core.dates import today_in
 from logis.core.errors import InvalidTransition, NotFound, ValidationError
 from logis.core.money import MAX_AMOUNT, quantize
 from logis.core.permissions import Action, require
-from logis.finances import allocation
-from logis.finances.budget_reads import ContributionTable, budget_table, fiscal_year_choices
 from logis.finances.models import Budget, BudgetAmount, BudgetContribution, BudgetStatus, Fund
 from logis.invoicing.services import _check_payments_enabled
 from logis.properties.models import Property

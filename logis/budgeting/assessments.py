@@ -19,13 +19,13 @@ from django.db.models import Count, Q
 from django.utils import translation
 from django.utils.translation import gettext as _
 
+from logis.budgeting import allocation
+from logis.budgeting.dues import Line, LinesRow, write_lines_batch
 from logis.core import audit
 from logis.core.audit import Verb
 from logis.core.errors import NotFound, ValidationError
 from logis.core.money import MAX_AMOUNT, quantize
 from logis.core.permissions import Action, require
-from logis.finances import allocation
-from logis.finances.dues import Line, LinesRow, write_lines_batch
 from logis.finances.models import (
     MAX_INSTALMENTS,
     CategoryCode,

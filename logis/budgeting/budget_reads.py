@@ -12,9 +12,9 @@ from typing import TYPE_CHECKING
 from django.db.models import Sum
 from django.utils.translation import gettext as _
 
+from logis.budgeting import allocation
 from logis.core.dates import today_in
 from logis.core.errors import NotFound, ValidationError
-from logis.finances import allocation
 from logis.finances import selectors as finance_selectors
 from logis.finances.models import Budget, BudgetContribution, BudgetStatus, Fund, FundKind
 from logis.properties.models import Property, Unit

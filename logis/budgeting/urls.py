@@ -1,6 +1,6 @@
 from django.urls import path
 
-from logis.finances import budget_views as views
+from logis.budgeting import views
 
 app_name = "budgets"
 

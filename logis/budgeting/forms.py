@@ -11,9 +11,9 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from logis.budgeting.budget_reads import fiscal_year_label
+from logis.budgeting.budgets import MAX_LEAD_DAYS, DuesOptions
 from logis.core.forms import AmountField, DateField, StyledForm
-from logis.finances.budget_reads import fiscal_year_label
-from logis.finances.budgets import MAX_LEAD_DAYS, DuesOptions
 from logis.finances.models import MAX_INSTALMENTS, Fund, SplitRule
 
 ISO_DATE = "%Y-%m-%d"

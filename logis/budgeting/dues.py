@@ -17,11 +17,11 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 
 from logis.billing.models import AmountMode, Batch, BatchInvoice, RecurringSchedule
+from logis.budgeting import allocation
 from logis.core import audit
 from logis.core.audit import Verb
 from logis.core.models import AuditEvent
 from logis.core.permissions import Actor, user_or_none
-from logis.finances import allocation
 from logis.finances.models import Budget, BudgetContribution, CategoryCode, ChargeCategory, Fund, FundKind
 from logis.finances.taxes import line_taxes
 from logis.invoicing.models import Invoice, InvoiceLine, InvoiceStatus

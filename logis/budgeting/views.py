@@ -14,11 +14,11 @@ from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
+from logis.budgeting import assessments, budget_reads, budgets
+from logis.budgeting.forms import AssessmentForm, BudgetForm, DuesForm, PublishChoice
 from logis.core.dates import today_in
 from logis.core.errors import InvalidTransition, ValidationError
 from logis.core.permissions import Action
-from logis.finances import assessments, budget_reads, budgets
-from logis.finances.budget_forms import AssessmentForm, BudgetForm, DuesForm, PublishChoice
 from logis.finances.models import Budget, BudgetStatus
 from logis.finances.selectors import ensure_finance_defaults
 from logis.properties.access import PropertyRequest, property_view
