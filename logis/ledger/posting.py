@@ -300,7 +300,7 @@ def invoice_voided(invoice: Invoice, *, date: dt.date) -> Iterator[Event]:
         if published is not None:  # a draft was never in the ledger
             for line in published.lines.select_related("account"):
                 ev.legs.append(Leg(line.account, line.credit - line.debit, line.unit_id, line.fund_id))
-            ev.add(AccountKind.RECEIVABLE, invoice.amount_paid, unit_id=invoice.unit_id)
+        ev.add(AccountKind.RECEIVABLE, invoice.amount_paid, unit_id=invoice.unit_id)
         yield ev
 
 
