@@ -97,9 +97,10 @@ def test_postgresql_refuses_an_unbalanced_entry_at_commit(prop: Property) -> Non
     if connection.vendor != "postgresql":
         pytest.skip("the deferred constraint trigger is PostgreSQL's")
     bank = account(prop.pk, AccountKind.BANK)
+    equity = account(prop.pk, AccountKind.OPENING_EQUITY)
     entry = posting.post(
         property_id=prop.pk, date=dt.date(2026, 1, 1), kind=EntryKind.PAYMENT, source_type="test",
-        source_id=None, legs=[Leg(bank, D("10.00")), Leg(account(prop.pk, AccountKind.OPENING_EQUITY), D("-10.00"))],
+        source_id=None, legs=[Leg(bank, D("10.00")), Leg(equity, D("-10.00"))],
     )  # fmt: skip
     with pytest.raises(Exception, match="does not balance"), transaction.atomic(), connection.cursor() as cur:
         cur.execute(
