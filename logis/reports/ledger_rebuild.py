@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from decimal import Decimal
+from typing import cast
 from zoneinfo import ZoneInfo
 
 from django.db import transaction
@@ -200,9 +201,13 @@ def ledger_mismatches(prop: Property) -> list[str]:
     problems = [f"entry {pk} does not balance" for pk in unbalanced_entries(property=prop)]
     expected = expected_figures(prop)
     actual_by_account = balances_by_account(property=prop)
-    actual = {
-        "receivable": balances_by_unit(property=prop, kind=AccountKind.RECEIVABLE),
-        "unit_credit": balances_by_unit(property=prop, kind=AccountKind.UNIT_CREDIT),
+    actual: dict[str, dict[object, Decimal]] = {
+        "receivable": cast(
+            "dict[object, Decimal]", balances_by_unit(property=prop, kind=AccountKind.RECEIVABLE)
+        ),
+        "unit_credit": cast(
+            "dict[object, Decimal]", balances_by_unit(property=prop, kind=AccountKind.UNIT_CREDIT)
+        ),
         "cash": {
             k: v
             for (k, _c), v in actual_by_account.items()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from typing import cast
 
 import pytest
 from django.db import connection, transaction
@@ -22,7 +23,7 @@ from logis.ledger.selectors import trial_balance, unbalanced_entries
 from logis.payments.credits import apply_credit, refund_credit
 from logis.payments.models import CreditKind, Payment, PaymentKind, PaymentStatus, UnitCredit
 from logis.payments.services import record_payment, reverse_payment
-from logis.properties.models import Property
+from logis.properties.models import Property, Unit
 from logis.reports.ledger_rebuild import backfill_property, ledger_mismatches
 from tests.api.conftest import ApiClient, token_for
 from tests.factories import InvoiceFactory, PropertyFactory, UnitFactory, member
@@ -178,18 +179,18 @@ def test_credit_applied_then_refunded_and_a_reversal_post_their_entries(prop: Pr
 
 def test_backfill_posts_existing_records_so_the_ledger_agrees_with_them(db: None) -> None:
     """Data made before the ledger (here by factories, which post nothing) gets its entries."""
-    prop = PropertyFactory()
-    unit = UnitFactory(property=prop)
+    prop = cast(Property, PropertyFactory())
+    unit = cast(Unit, UnitFactory(property=prop))
     from logis.finances.models import ChargeCategory
     from logis.finances.selectors import ensure_finance_defaults
 
     ensure_finance_defaults(prop)
     category = ChargeCategory.objects.get(property=prop, is_default=True)
     now = dt.datetime(2026, 3, 1, 15, tzinfo=dt.UTC)
-    paid = InvoiceFactory(property=prop, unit=unit, amount=D("200.00"), amount_paid=D("200.00"),
-                          status=InvoiceStatus.PAID, number=1, published_at=now)  # fmt: skip
-    part = InvoiceFactory(property=prop, unit=unit, amount=D("80.00"), amount_paid=D("30.00"),
-                          status=InvoiceStatus.OPEN, number=2, published_at=now)  # fmt: skip
+    paid = cast(Invoice, InvoiceFactory(property=prop, unit=unit, amount=D("200.00"), amount_paid=D("200.00"),
+                          status=InvoiceStatus.PAID, number=1, published_at=now))  # fmt: skip
+    part = cast(Invoice, InvoiceFactory(property=prop, unit=unit, amount=D("80.00"), amount_paid=D("30.00"),
+                          status=InvoiceStatus.OPEN, number=2, published_at=now))  # fmt: skip
     for invoice in (paid, part):
         InvoiceLine.objects.filter(invoice=invoice).delete()
         InvoiceLine.objects.create(
