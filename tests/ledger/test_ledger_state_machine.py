@@ -23,7 +23,7 @@ from decimal import Decimal
 from typing import cast
 
 import pytest
-from hypothesis import HealthCheck, settings
+from hypothesis import HealthCheck, Phase, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
 
@@ -318,6 +318,9 @@ def test_any_sequence_of_money_events_keeps_the_ledger_balanced_and_equal_to_the
         max_examples=25,
         stateful_step_count=20,
         deadline=None,
+        # No 'explain' phase: on a failure it replays each step many times against the database and
+        # outlasts the 300 s watchdog; the shrunk steps are enough to read the failure.
+        phases=[Phase.explicit, Phase.reuse, Phase.generate, Phase.target, Phase.shrink],
         suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
     )
     Ledger.TestCase().runTest()
