@@ -110,3 +110,27 @@ def journal_page(
     return keyset.page(
         journal_entries(property=property), JOURNAL_ORDER, size=size, after=after, before=before
     )
+
+
+@dataclass(frozen=True)
+class FundRow:
+    fund_id: int
+    name: str
+    revenue: Decimal  # credited to the fund's revenue accounts up to the date (net of voids)
+
+
+def fund_revenue(*, property: Property, as_of: dt.date) -> list[FundRow]:
+    """What the ledger credited to each fund (revenue of its categories, net of voids) up to ``as_of``:
+    the part of the contributions that belongs to each fund (art. 1071 C.c.Q.). Two queries."""
+    from logis.finances.models import Fund  # below the ledger
+
+    rows = (
+        JournalLine.objects.filter(
+            entry__property=property, entry__date__lte=as_of, account__kind="revenue", fund__isnull=False
+        )
+        .values("fund_id")
+        .annotate(debits=Sum("debit"), credits=Sum("credit"))
+    )
+    totals = {r["fund_id"]: (r["credits"] - r["debits"]).quantize(Decimal("0.01")) for r in rows}
+    funds = Fund.objects.filter(pk__in=totals).order_by("position", "id")
+    return [FundRow(f.pk, f.display_name, totals[f.pk]) for f in funds]

@@ -40,8 +40,10 @@ def trial_balance(request: PropertyRequest) -> HttpResponse:
     if form.is_bound and form.is_valid() and form.cleaned_data["as_of"]:
         as_of = form.cleaned_data["as_of"]
     balance = selectors.trial_balance(property=prop, as_of=as_of)
+    funds = selectors.fund_revenue(property=prop, as_of=as_of)
     status = 400 if form.is_bound and not form.is_valid() else 200
-    return render(request, "reports/trial_balance.html", {"form": form, "balance": balance}, status=status)
+    context = {"form": form, "balance": balance, "funds": funds}
+    return render(request, "reports/trial_balance.html", context, status=status)
 
 
 @property_view(Action.VIEW_REPORTS)

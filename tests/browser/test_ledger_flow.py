@@ -28,13 +28,13 @@ WORDS = {
         "reports": "Rapports", "trial": "Balance de vérification", "as_of": "En date du", "show": "Afficher",
         "total": "1\u00a0500,00\u00a0$", "paid": "400,00\u00a0$", "receivable": "Comptes à recevoir",
         "empty": "Aucune écriture", "invalid": "Saisissez une date valide.", "journal": "Journal",
-        "published": "Facture publiée", "payment": "Paiement reçu",
+        "published": "Facture publiée", "payment": "Paiement reçu", "fund": "Fonds d'exploitation",
     },
     "en": {
         "reports": "Reports", "trial": "Trial balance", "as_of": "As of", "show": "Show",
         "total": "$1,500.00", "paid": "$400.00", "receivable": "Co-owners' receivable",
         "empty": "No entry in the ledger", "invalid": "Enter a valid date.", "journal": "Journal",
-        "published": "Invoice published", "payment": "Payment received",
+        "published": "Invoice published", "payment": "Payment received", "fund": "Operating fund",
     },
 }  # fmt: skip
 
@@ -78,6 +78,7 @@ def test_treasurer_reads_the_trial_balance_and_the_journal(
         )
         expect(page.locator("#total-debit")).to_have_text(w["total"])
         expect(page.locator("#total-credit")).to_have_text(w["total"])
+        expect(page.locator("#fund-revenue").get_by_role("row", name=w["fund"])).to_contain_text(w["total"])
         assert not axe_violations(page), axe_violations(page)
         assert page_overflow(page) is None, page_overflow(page)
 

@@ -19,7 +19,7 @@ from logis.invoicing.models import Invoice, InvoiceLine, InvoiceStatus
 from logis.ledger import posting
 from logis.ledger.models import AccountKind, EntryKind, JournalEntry, JournalLine, LedgerImmutable
 from logis.ledger.posting import Leg, UnbalancedEntry, account
-from logis.ledger.selectors import trial_balance, unbalanced_entries
+from logis.ledger.selectors import fund_revenue, trial_balance, unbalanced_entries
 from logis.payments.credits import apply_credit, refund_credit
 from logis.payments.models import CreditKind, Payment, PaymentKind, PaymentStatus, UnitCredit
 from logis.payments.services import record_payment, reverse_payment
@@ -229,6 +229,15 @@ def test_trial_balance_page_for_the_treasurer(prop: Property, treasurer) -> None
     page = client.get(url).content.decode()
     assert "Balance de vérification" in page and "1100" in page and "1010" in page
     assert page.count("300,00") >= 2  # the two totals
+    assert "Revenus par fonds" in page and "Fonds d&#x27;exploitation" in page
+    funds = fund_revenue(property=prop, as_of=today_in(prop.timezone))
+    assert [(f.name, f.revenue) for f in funds] == [("Fonds d'exploitation", D("300.00"))]
+    invoicing.void_invoice(
+        actor=treasurer, invoice_id=published(prop, treasurer, "50.00").pk, reason="x", property=prop
+    )
+    assert fund_revenue(property=prop, as_of=today_in(prop.timezone))[0].revenue == D("300.00"), (
+        "net of voids"
+    )
     bad = client.get(url, {"as_of": "2026-02-31"})
     assert bad.status_code == 400 and "2026-02-31" in bad.content.decode()
     earlier = client.get(url, {"as_of": "2000-01-01"}).content.decode()
