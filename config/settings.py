@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "logis.accounts",
     "logis.properties",
     "logis.finances",
+    "logis.ledger",
     "logis.invoicing",
     "logis.billing",
     "logis.budgeting",

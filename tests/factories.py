@@ -142,3 +142,19 @@ def open_invoice(
         **({"due_date": due_date} if due_date else {}),
         **kwargs,
     )
+
+
+def add_unit_credit(**kwargs: Any) -> Any:
+    """``payments.credits.add_credit`` as a service calls it: inside a ledger event (decision 0029);
+    here the credit stands for money received at the bank."""
+    from logis.ledger import posting as ledger
+    from logis.ledger.models import AccountKind, EntryKind
+    from logis.payments.credits import add_credit
+
+    unit = kwargs["unit"]
+    with ledger.event(
+        property_id=unit.property_id, date=timezone.localdate(), kind=EntryKind.PAYMENT, source=("test", None)
+    ) as ev:
+        if kwargs.get("amount", 0) > 0:
+            ev.add(AccountKind.BANK, kwargs["amount"])
+        return add_credit(**kwargs)

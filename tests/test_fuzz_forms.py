@@ -316,6 +316,8 @@ API_OPERATIONS = [
     ("post", "/properties/{property_id}/invoices/{draft_id}/publish"),
     ("post", "/properties/{property_id}/invoices/{invoice_id}/void"),
     ("get", "/properties/{property_id}/payments"),
+    ("get", "/properties/{property_id}/ledger/trial-balance"),
+    ("get", "/properties/{property_id}/ledger/entries"),
     ("post", "/properties/{property_id}/invoices/{invoice_id}/payments"),
     ("post", "/properties/{property_id}/payments/{payment_id}/reverse"),
     ("post", "/properties"),

@@ -13,6 +13,7 @@ from logis.api.auth import TokenAuth
 from logis.api.banking import router as banking_router
 from logis.api.endpoints import router
 from logis.api.errors import install_handlers
+from logis.api.ledger import router as ledger_router
 
 DESCRIPTION = """
 The Logis API does what the pages do, through the same rules: the same roles per property, the same
@@ -45,6 +46,7 @@ api = NinjaAPI(
 install_handlers(api)
 api.add_router("", router)
 api.add_router("", banking_router)
+api.add_router("", ledger_router)
 
 
 @csrf_exempt  # nothing to protect, and a POST to a wrong address must still answer JSON

@@ -11,10 +11,13 @@ from django.utils import translation
 from django.utils.translation import gettext
 
 from logis.accounts.models import User
+from logis.core.dates import today_in
 from logis.finances.models import CategoryCode
 from logis.imports.models import ImportBatch, OpeningBalance
 from logis.invoicing.lines import create_single_lines, single_line_category
 from logis.invoicing.models import Invoice, InvoiceStatus
+from logis.ledger import posting as ledger
+from logis.ledger.models import AccountKind, EntryKind
 from logis.payments.models import CreditKind, UnitCredit
 from logis.properties.models import Property, Unit
 
@@ -26,19 +29,34 @@ def _start_of_day(day: dt.date, zone: str) -> dt.datetime:
 def _void_balance(ob: OpeningBalance, actor: User, now: dt.datetime, reason: str) -> None:
     ob.voided_at = now
     ob.save(update_fields=["voided_at"])
+    today = today_in(ob.property.timezone, now=now)
     if ob.invoice_id is not None:
-        Invoice.objects.filter(pk=ob.invoice_id).update(
-            status=InvoiceStatus.VOID, voided_at=now, voided_by=actor, void_reason=reason, updated_at=now
-        )
+        invoice = Invoice.objects.get(pk=ob.invoice_id)
+        # The opening balance's entry reversed (decision 0029); an unpaid one only (row error otherwise).
+        with ledger.invoice_voided(invoice, date=today):
+            Invoice.objects.filter(pk=ob.invoice_id).update(
+                status=InvoiceStatus.VOID, voided_at=now, voided_by=actor, void_reason=reason, updated_at=now
+            )
     if ob.credit_id is not None:
-        UnitCredit.objects.create(
+        # Dr unit credit / Cr opening balance equity: the opening credit taken back.
+        with ledger.event(
             property_id=ob.property_id,
-            unit_id=ob.unit_id,
-            kind=CreditKind.OPENING_BALANCE,
-            amount=ob.amount,  # the credit entry was -amount (> 0): this takes it back
-            reason=reason,
-            created_by=actor,
-        )
+            date=today,
+            kind=EntryKind.OPENING_CREDIT_REMOVED,
+            source=("unit_credit", None),
+            memo=reason,
+        ) as ev:
+            entry = UnitCredit.objects.create(
+                property_id=ob.property_id,
+                unit_id=ob.unit_id,
+                kind=CreditKind.OPENING_BALANCE,
+                amount=ob.amount,  # the credit entry was -amount (> 0): this takes it back
+                reason=reason,
+                created_by=actor,
+            )
+            ev.source_id = entry.pk
+            ledger.credit_moved(unit_id=ob.unit_id, amount=ob.amount)
+            ev.add(AccountKind.OPENING_EQUITY, ob.amount)
 
 
 def _create_balances(
@@ -77,6 +95,9 @@ def _create_balances(
         create_single_lines(invoices, single_line_category(property, CategoryCode.OPENING_BALANCE))
         Property.objects.filter(pk=prop.pk).update(next_invoice_number=number)
         property.next_invoice_number = number
+        # Dr receivable / Cr opening balance equity, dated on the balance date (decision 0029).
+        for invoice in invoices:
+            ledger.post_invoice_published(invoice, date=invoice.due_date)
     by_unit = {inv.unit_id: inv for inv in invoices}
     credits: dict[int, UnitCredit] = {}
     credit_items = [(u, a, d) for u, a, d in items if a < 0]
@@ -97,6 +118,16 @@ def _create_balances(
         for (unit, _amount, day), entry in zip(credit_items, entries, strict=True):
             credits[unit.pk] = entry
             UnitCredit.objects.filter(pk=entry.pk).update(created_at=_start_of_day(day, property.timezone))
+            # Dr opening balance equity / Cr unit credit, dated on the balance date (decision 0029).
+            with ledger.event(
+                property_id=property.pk,
+                date=day,
+                kind=EntryKind.OPENING_CREDIT,
+                source=("unit_credit", entry.pk),
+                memo=title,
+            ) as ev:
+                ledger.credit_moved(unit_id=unit.pk, amount=entry.amount)
+                ev.add(AccountKind.OPENING_EQUITY, entry.amount)
     balances = [
         OpeningBalance(
             property=property,

@@ -41,6 +41,7 @@ from logis.invoicing.lines import (
     write_lines,
 )
 from logis.invoicing.models import DESCRIPTION_MAX, Invoice, InvoiceStatus
+from logis.ledger import posting as ledger
 from logis.properties.models import Property, Resident, Unit
 from logis.properties.selectors import primary_resident, primary_residents
 
@@ -377,6 +378,7 @@ def _publish_locked(
     invoice.published_by = user_or_none(actor)
     invoice.published_at = now
     invoice.save(update_fields=["number", "status", "published_by", "published_at", "updated_at"])
+    ledger.post_invoice_published(invoice, date=today_in(property.timezone, now=now))
     email: EmailMessage | None = None
     blocker: str | None = None
     deferred_to: str | None = None
@@ -504,26 +506,30 @@ def void_invoice(*, actor: User, invoice_id: int, reason: str, property: Propert
             from logis.payments.online import balance_changed
 
             balance_changed(invoice.pk)  # its payment pages close: nothing is due any more
-        invoice.status = InvoiceStatus.VOID
-        invoice.void_reason = reason
-        invoice.voided_by = actor
-        invoice.voided_at = timezone.now()
-        invoice.save(update_fields=["status", "void_reason", "voided_by", "voided_at", "updated_at"])
-        audit.record(
-            actor, "invoice.voided", invoice, before=before, after=audit.snapshot(invoice, AUDITED_FIELDS)
-        )
-        if invoice.amount_paid > 0:
-            # What was received stays the resident's: it becomes credit on the unit's account.
-            # (amount_paid is kept as the history of what this invoice received.)
-            from logis.payments.credits import add_credit
-            from logis.payments.models import CreditKind
-
-            add_credit(
-                unit=invoice.unit,
-                amount=invoice.amount_paid,
-                reason=reason,
-                actor=actor,
-                kind=CreditKind.VOIDED_INVOICE,
-                invoice=invoice,
+        now = timezone.now()
+        # One entry: the publishing entry reversed, and what the invoice received moved to the unit's
+        # credit (decision 0029).
+        with ledger.invoice_voided(invoice, date=today_in(invoice.property.timezone, now=now)):
+            invoice.status = InvoiceStatus.VOID
+            invoice.void_reason = reason
+            invoice.voided_by = actor
+            invoice.voided_at = now
+            invoice.save(update_fields=["status", "void_reason", "voided_by", "voided_at", "updated_at"])
+            audit.record(
+                actor, "invoice.voided", invoice, before=before, after=audit.snapshot(invoice, AUDITED_FIELDS)
             )
+            if invoice.amount_paid > 0:
+                # What was received stays the resident's: it becomes credit on the unit's account.
+                # (amount_paid is kept as the history of what this invoice received.)
+                from logis.payments.credits import add_credit
+                from logis.payments.models import CreditKind
+
+                add_credit(
+                    unit=invoice.unit,
+                    amount=invoice.amount_paid,
+                    reason=reason,
+                    actor=actor,
+                    kind=CreditKind.VOIDED_INVOICE,
+                    invoice=invoice,
+                )
         return invoice

@@ -19,6 +19,8 @@ from logis.core.errors import NotFound, ValidationError
 from logis.core.money import format_amount
 from logis.core.permissions import Action, Actor, require, user_or_none
 from logis.invoicing.models import Invoice, InvoiceStatus
+from logis.ledger import posting as ledger
+from logis.ledger.models import EntryKind
 from logis.payments.models import (
     CREDIT_METHOD,
     MANUAL_METHODS,
@@ -81,6 +83,7 @@ def add_credit(
             payment=source_payment,
             created_by=user_or_none(actor) if actor is not None else None,
         )
+        ledger.credit_moved(unit_id=locked.pk, amount=amount)  # in the caller's ledger event
         audit.record(
             actor,
             "unit.credit_added",
@@ -136,28 +139,35 @@ def apply_credit(
                 }
             )
         before = audit.snapshot(invoice, SETTLED_FIELDS)
-        payment = Payment.objects.create(
-            property=property,
-            unit=unit,
-            invoice=invoice,
-            kind=PaymentKind.PAYMENT,
-            status=PaymentStatus.SUCCEEDED,
-            amount=amount,
-            paid_on=today_in(property.timezone),
-            method=CREDIT_METHOD,
-            recorded_by=user_or_none(actor),
-        )
-        entry = UnitCredit.objects.create(
-            property=property,
-            unit=unit,
-            kind=CreditKind.APPLIED,
-            amount=-amount,
-            reason="",  # the invoice column says where it went
-            invoice=invoice,
-            payment=payment,
-            created_by=user_or_none(actor),
-        )
-        settle(invoice, amount)
+        today = today_in(property.timezone)
+        # Dr unit credit (the credit entry) / Cr receivable (settle): one entry (decision 0029).
+        with ledger.event(
+            property_id=property.pk, date=today, kind=EntryKind.CREDIT_APPLIED, source=("payment", None)
+        ) as ev:
+            payment = Payment.objects.create(
+                property=property,
+                unit=unit,
+                invoice=invoice,
+                kind=PaymentKind.PAYMENT,
+                status=PaymentStatus.SUCCEEDED,
+                amount=amount,
+                paid_on=today,
+                method=CREDIT_METHOD,
+                recorded_by=user_or_none(actor),
+            )
+            ev.source_id = payment.pk
+            entry = UnitCredit.objects.create(
+                property=property,
+                unit=unit,
+                kind=CreditKind.APPLIED,
+                amount=-amount,
+                reason="",  # the invoice column says where it went
+                invoice=invoice,
+                payment=payment,
+                created_by=user_or_none(actor),
+            )
+            ledger.credit_moved(unit_id=unit.pk, amount=-amount)
+            settle(invoice, amount)
         audit.record(
             actor,
             "unit.credit_applied",
@@ -223,15 +233,26 @@ def refund_credit(
             errors["reason"] = _("At most 500 characters.")
         if errors:
             raise ValidationError(errors)
-        entry = UnitCredit.objects.create(
-            property=property,
-            unit=unit,
-            kind=CreditKind.REFUNDED,
-            amount=-amount,
-            method=method,
-            reason=reason,
-            created_by=user_or_none(actor),
-        )
+        # Dr unit credit / Cr bank: the money left (decision 0029).
+        with ledger.event(
+            property_id=property.pk,
+            date=today_in(property.timezone),
+            kind=EntryKind.CREDIT_REFUNDED,
+            source=("unit_credit", None),
+            memo=reason,
+        ) as ev:
+            entry = UnitCredit.objects.create(
+                property=property,
+                unit=unit,
+                kind=CreditKind.REFUNDED,
+                amount=-amount,
+                method=method,
+                reason=reason,
+                created_by=user_or_none(actor),
+            )
+            ev.source_id = entry.pk
+            ledger.credit_moved(unit_id=unit.pk, amount=-amount)
+            ledger.money(ev, method=method, amount=-amount)
         audit.record(
             actor,
             "unit.credit_refunded",

@@ -21,6 +21,8 @@ from logis.core.errors import InvalidTransition, NotFound, ValidationError
 from logis.core.money import format_amount
 from logis.core.permissions import Action, Actor, require, user_or_none
 from logis.invoicing.models import Invoice, InvoiceStatus
+from logis.ledger import posting as ledger
+from logis.ledger.models import EntryKind
 from logis.payments import stripe_gateway
 from logis.payments.checkout import (
     OnlinePaymentProblem,
@@ -71,6 +73,7 @@ def _take_back_credit(
 ) -> None:
     """The refunded money the unit's credit held leaves it (a negative ledger entry, unit row locked)."""
     unit = Unit.objects.select_for_update().get(pk=refund.unit_id)
+    ledger.credit_moved(unit_id=unit.pk, amount=-amount)
     entry = UnitCredit.objects.create(
         property_id=unit.property_id,
         unit=unit,
@@ -125,11 +128,20 @@ def _record_refund(
                 )
         except IntegrityError:
             return Payment.objects.get(provider_payment_id=refund_id, kind=PaymentKind.REFUND), False
-        from_credit, from_invoice = _split_refund(original, invoice, amount)
-        if from_invoice > 0:
-            settle(invoice, -from_invoice)
-        if from_credit > 0:
-            _take_back_credit(payment, invoice, from_credit, note=note, actor=actor)
+        # Cr Stripe clearing / Dr receivable (settle) and Dr unit credit for what the credit held.
+        with ledger.event(
+            property_id=invoice.property_id,
+            date=payment.paid_on,
+            kind=EntryKind.PAYMENT_REFUNDED,
+            source=("payment", payment.pk),
+            memo=note,
+        ) as ev:
+            ledger.money(ev, method=original.method, amount=-amount)
+            from_credit, from_invoice = _split_refund(original, invoice, amount)
+            if from_invoice > 0:
+                settle(invoice, -from_invoice)
+            if from_credit > 0:
+                _take_back_credit(payment, invoice, from_credit, note=note, actor=actor)
         audit.record(
             actor,
             "payment.refunded",

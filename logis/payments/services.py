@@ -18,6 +18,8 @@ from logis.core.errors import InvalidTransition, NotFound, ValidationError
 from logis.core.money import format_amount
 from logis.core.permissions import Action, require
 from logis.invoicing.models import Invoice, InvoiceStatus
+from logis.ledger import posting as ledger
+from logis.ledger.models import EntryKind
 from logis.payments.models import (
     CREDIT_METHOD,
     MANUAL_METHODS,
@@ -143,21 +145,31 @@ def record_payment_once(
         if errors:
             raise ValidationError(errors)
         before = audit.snapshot(invoice, SETTLED_FIELDS)
-        payment = Payment.objects.create(
-            property=property,
-            unit_id=invoice.unit_id,
-            invoice=invoice,
-            kind=PaymentKind.PAYMENT,
-            status=PaymentStatus.SUCCEEDED,
-            amount=amount,
-            paid_on=paid_on,
-            method=method,
-            reference=reference.strip(),
-            note=note.strip(),
-            recorded_by=actor,
-            request_token=request_token,
-        )
-        settle(invoice, amount)
+        # Dr bank / Cr the unit's receivable (settle): one entry (decision 0029).
+        with ledger.event(
+            property_id=property.pk,
+            date=paid_on,
+            kind=EntryKind.PAYMENT,
+            source=("payment", None),
+            memo=reference.strip(),
+        ) as ev:
+            payment = Payment.objects.create(
+                property=property,
+                unit_id=invoice.unit_id,
+                invoice=invoice,
+                kind=PaymentKind.PAYMENT,
+                status=PaymentStatus.SUCCEEDED,
+                amount=amount,
+                paid_on=paid_on,
+                method=method,
+                reference=reference.strip(),
+                note=note.strip(),
+                recorded_by=actor,
+                request_token=request_token,
+            )
+            ev.source_id = payment.pk
+            ledger.money(ev, method=method, amount=amount)
+            settle(invoice, amount)
         audit.record(
             actor,
             "payment.recorded",
@@ -227,32 +239,45 @@ def reverse_payment(*, property: Property, payment_id: int, actor: User, reason:
             )
         reason = _check_reason(reason, _("Give the reason for the reversal."))
         before = audit.snapshot(invoice, SETTLED_FIELDS)
-        reversal = Payment.objects.create(
-            property=property,
-            unit_id=original.unit_id,
-            invoice=invoice,
-            kind=PaymentKind.REVERSAL,
-            status=PaymentStatus.SUCCEEDED,
-            amount=original.amount,
-            paid_on=today_in(property.timezone),
-            method=original.method,
-            reference=original.reference,
-            note=reason,
-            reverses=original,
-            recorded_by=actor,
-        )
-        settle(invoice, -original.amount)
-        if original.method == CREDIT_METHOD:
-            from logis.payments.credits import add_credit
-
-            add_credit(
-                unit=invoice.unit,
+        # The payment's entry reversed: Dr receivable (settle) / Cr bank, or Cr unit credit when it was
+        # credit applied (add_credit). Decision 0029.
+        with ledger.event(
+            property_id=property.pk,
+            date=today_in(property.timezone),
+            kind=EntryKind.PAYMENT_REVERSED,
+            source=("payment", None),
+            memo=reason,
+            reverses=ledger.entry_of("payment", original.pk),
+        ) as ev:
+            reversal = Payment.objects.create(
+                property=property,
+                unit_id=original.unit_id,
+                invoice=invoice,
+                kind=PaymentKind.REVERSAL,
+                status=PaymentStatus.SUCCEEDED,
                 amount=original.amount,
-                reason=reason,
-                source_payment=reversal,
-                actor=actor,
-                kind=CreditKind.RETURNED,
+                paid_on=today_in(property.timezone),
+                method=original.method,
+                reference=original.reference,
+                note=reason,
+                reverses=original,
+                recorded_by=actor,
             )
+            ev.source_id = reversal.pk
+            if original.method != CREDIT_METHOD:
+                ledger.money(ev, method=original.method, amount=-original.amount)
+            settle(invoice, -original.amount)
+            if original.method == CREDIT_METHOD:
+                from logis.payments.credits import add_credit
+
+                add_credit(
+                    unit=invoice.unit,
+                    amount=original.amount,
+                    reason=reason,
+                    source_payment=reversal,
+                    actor=actor,
+                    kind=CreditKind.RETURNED,
+                )
         audit.record(actor, "payment.reversed", original, after={"reversal": reversal.pk, "reason": reason})
         audit.record(
             actor,
@@ -308,21 +333,31 @@ def refund_payment(
         if errors:
             raise ValidationError(errors)
         before = audit.snapshot(invoice, SETTLED_FIELDS)
-        refund = Payment.objects.create(
-            property=property,
-            unit_id=original.unit_id,
-            invoice=invoice,
-            kind=PaymentKind.REFUND,
-            status=PaymentStatus.SUCCEEDED,
-            amount=amount,
-            paid_on=today_in(property.timezone),
-            method=method,
-            reference=original.reference,
-            note=reason,
-            reverses=original,
-            recorded_by=actor,
-        )
-        settle(invoice, -amount)
+        # Dr receivable (settle) / Cr bank (decision 0029).
+        with ledger.event(
+            property_id=property.pk,
+            date=today_in(property.timezone),
+            kind=EntryKind.PAYMENT_REFUNDED,
+            source=("payment", None),
+            memo=reason,
+        ) as ev:
+            refund = Payment.objects.create(
+                property=property,
+                unit_id=original.unit_id,
+                invoice=invoice,
+                kind=PaymentKind.REFUND,
+                status=PaymentStatus.SUCCEEDED,
+                amount=amount,
+                paid_on=today_in(property.timezone),
+                method=method,
+                reference=original.reference,
+                note=reason,
+                reverses=original,
+                recorded_by=actor,
+            )
+            ev.source_id = refund.pk
+            ledger.money(ev, method=method, amount=-amount)
+            settle(invoice, -amount)
         audit.record(
             actor,
             "payment.refunded",

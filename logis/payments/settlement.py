@@ -10,6 +10,8 @@ manual or online (negative). The rule, in one place:
 - the status follows: an open invoice with nothing left due is paid (``paid_at`` now); a paid invoice
   that has money taken back is open again (``paid_at`` cleared). Drafts and voided invoices are never
   settled (a void's money is the unit's credit, ``logis.payments.credits``);
+- the unit's receivable in the ledger moves by the same amount, in the entry the caller's event posts
+  (``logis.ledger.posting``; no event open raises: money never moves outside the ledger);
 - its Stripe Checkout Sessions still open now ask for the wrong amount: they are closed once the
   transaction commits (``checkout.balance_changed``), all but ``keep`` (the one being recorded).
 
@@ -26,6 +28,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from logis.invoicing.models import Invoice, InvoiceStatus
+from logis.ledger.posting import receivable_moved
 from logis.payments.checkout import balance_changed
 
 SETTLED_FIELDS = ["status", "amount_paid", "paid_at"]
@@ -47,7 +50,11 @@ def settle(invoice: Invoice, change: Decimal, *, keep_session: str = "") -> Invo
     if change == 0:
         return invoice
     with transaction.atomic():
-        locked = Invoice.objects.select_for_update().only("pk", "amount", *SETTLED_FIELDS).get(pk=invoice.pk)
+        locked = (
+            Invoice.objects.select_for_update()
+            .only("pk", "unit_id", "amount", *SETTLED_FIELDS)
+            .get(pk=invoice.pk)
+        )
         if locked.status not in (InvoiceStatus.OPEN, InvoiceStatus.PAID):
             raise SettlementError(f"Invoice {locked.pk} is {locked.status}: no money is settled on it.")
         amount_paid = locked.amount_paid + change
@@ -68,5 +75,7 @@ def settle(invoice: Invoice, change: Decimal, *, keep_session: str = "") -> Invo
             invoice.status = InvoiceStatus.OPEN
             invoice.paid_at = None
         invoice.save(update_fields=[*SETTLED_FIELDS, "updated_at"])
+        # The unit's receivable moves with it, in the ledger event the caller opened (decision 0029).
+        receivable_moved(unit_id=locked.unit_id, received=change)
         balance_changed(invoice.pk, keep=keep_session)
         return invoice

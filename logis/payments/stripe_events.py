@@ -23,6 +23,8 @@ from logis.core.money import format_amount
 from logis.core.permissions import ROLE_ACTIONS, Action
 from logis.invoicing.emails import invoice_link
 from logis.invoicing.models import Invoice, InvoiceStatus
+from logis.ledger import posting as ledger
+from logis.ledger.models import EntryKind
 from logis.notifications.outbox import LANGUAGES, queue_email
 from logis.payments import stripe_gateway
 from logis.payments.checkout import (
@@ -82,25 +84,37 @@ def _apply_to_invoice(payment: Payment, invoice: Invoice) -> None:
     balance = invoice.amount - invoice.amount_paid if applicable else Decimal("0.00")
     applied = min(payment.amount, max(balance, Decimal("0.00")))
     # Other pages still open for this invoice (a co-owner's, another tab's) now ask too much.
-    settle(invoice, applied, keep_session=payment.provider_session_id)
-    excess = payment.amount - applied
-    if excess > 0:
-        with translation.override(invoice.property.language):
-            if invoice.status == InvoiceStatus.VOID:
-                kind = CreditKind.VOIDED_INVOICE
-                reason = _("Online payment of a voided invoice (%(invoice)s)") % {"invoice": str(invoice)}
-            else:
-                kind = CreditKind.OVERPAYMENT
-                reason = _("Online payment above the balance due (%(invoice)s)") % {"invoice": str(invoice)}
-        add_credit(
-            unit=invoice.unit,
-            amount=excess,
-            reason=reason,
-            source_payment=payment,
-            actor=None,
-            kind=kind,
-        )
-        queue_overpayment_emails(payment=payment, invoice=invoice, excess=excess)
+    # Dr Stripe clearing / Cr receivable (settle) and, for any excess, Cr unit credit (add_credit): one
+    # entry (decision 0029). A pending debit comes here only once it succeeded.
+    with ledger.event(
+        property_id=invoice.property_id,
+        date=payment.paid_on,
+        kind=EntryKind.PAYMENT,
+        source=("payment", payment.pk),
+        memo=payment.reference,
+    ) as ev:
+        ledger.money(ev, method=payment.method, amount=payment.amount)
+        settle(invoice, applied, keep_session=payment.provider_session_id)
+        excess = payment.amount - applied
+        if excess > 0:
+            with translation.override(invoice.property.language):
+                if invoice.status == InvoiceStatus.VOID:
+                    kind = CreditKind.VOIDED_INVOICE
+                    reason = _("Online payment of a voided invoice (%(invoice)s)") % {"invoice": str(invoice)}
+                else:
+                    kind = CreditKind.OVERPAYMENT
+                    reason = _("Online payment above the balance due (%(invoice)s)") % {
+                        "invoice": str(invoice)
+                    }
+            add_credit(
+                unit=invoice.unit,
+                amount=excess,
+                reason=reason,
+                source_payment=payment,
+                actor=None,
+                kind=kind,
+            )
+            queue_overpayment_emails(payment=payment, invoice=invoice, excess=excess)
     audit.record(
         None,
         "invoice.payment_applied",

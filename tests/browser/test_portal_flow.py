@@ -21,7 +21,6 @@ from playwright.sync_api import Browser, Page, expect
 from logis.core.dates import today_in
 from logis.core.permissions import Role
 from logis.invoicing.models import Invoice, InvoiceStatus
-from logis.payments.credits import add_credit
 from logis.properties.models import Property, Resident
 from tests.factories import (
     InvoiceFactory,
@@ -29,6 +28,7 @@ from tests.factories import (
     PropertyFactory,
     ResidentFactory,
     UnitFactory,
+    add_unit_credit,
     member,
 )
 from tests.smtp import SMTPServer, body_text
@@ -80,7 +80,7 @@ def test_invitation_then_portal_in_french_and_english(
     settings.SITE_URL = live_server.url
     prop, marie = _building()
     janvier = Invoice.objects.get(title="Cotisation de janvier")
-    add_credit(unit=janvier.unit, amount=Decimal("25.00"), reason="Payé en trop en décembre")
+    add_unit_credit(unit=janvier.unit, amount=Decimal("25.00"), reason="Payé en trop en décembre")
 
     # The manager invites Marie from the Résidents page.
     login(page, "gestionnaire@example.com", PASSWORD)

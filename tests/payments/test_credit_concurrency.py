@@ -17,10 +17,10 @@ from logis.core.errors import DomainError
 from logis.core.permissions import Role
 from logis.invoicing.models import InvoiceStatus
 from logis.invoicing.services import void_invoice
-from logis.payments.credits import add_credit, apply_credit, credit_balance
+from logis.payments.credits import apply_credit, credit_balance
 from logis.payments.models import CREDIT_METHOD, Payment
 from logis.payments.services import record_payment
-from tests.factories import InvoiceFactory, PropertyFactory, UnitFactory, member
+from tests.factories import InvoiceFactory, PropertyFactory, UnitFactory, add_unit_credit, member
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 T = TypeVar("T")
@@ -49,7 +49,7 @@ def test_the_same_credit_applied_twice_at_once_is_spent_once(round_: int) -> Non
     prop = PropertyFactory()
     manager = member(prop, Role.MANAGER)
     unit = UnitFactory(property=prop, number="101")
-    add_credit(unit=unit, amount=Decimal("100.00"), reason="Trop-perçu")
+    add_unit_credit(unit=unit, amount=Decimal("100.00"), reason="Trop-perçu")
     invoices = [
         InvoiceFactory(
             property=prop, unit=unit, status=InvoiceStatus.OPEN, number=n, amount=Decimal("100.00")
@@ -78,7 +78,7 @@ def test_voiding_an_invoice_while_credit_is_applied_to_it_does_not_deadlock_or_l
     prop = PropertyFactory()
     manager = member(prop, Role.MANAGER)
     unit = UnitFactory(property=prop, number="101")
-    add_credit(unit=unit, amount=Decimal("30.00"), reason="Trop-perçu")
+    add_unit_credit(unit=unit, amount=Decimal("30.00"), reason="Trop-perçu")
     invoice = InvoiceFactory(
         property=prop, unit=unit, status=InvoiceStatus.OPEN, number=1, amount=Decimal("100.00")
     )

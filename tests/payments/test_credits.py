@@ -15,11 +15,11 @@ from logis.core.models import AuditEvent
 from logis.core.permissions import Role
 from logis.invoicing.models import Invoice, InvoiceStatus
 from logis.invoicing.services import void_invoice
-from logis.payments.credits import add_credit, apply_credit, credit_balance, credit_refunded, refund_credit
+from logis.payments.credits import apply_credit, credit_balance, credit_refunded, refund_credit
 from logis.payments.models import CREDIT_METHOD, CreditKind, Payment, PaymentKind, UnitCredit
 from logis.payments.services import record_payment, refund_payment, reverse_payment
 from logis.properties.models import Property, Unit
-from tests.factories import InvoiceFactory, PropertyFactory, UnitFactory, member
+from tests.factories import InvoiceFactory, PropertyFactory, UnitFactory, add_unit_credit, member
 
 TODAY = timezone.localdate()
 
@@ -49,7 +49,7 @@ def unit(prop: Property) -> Unit:
 def test_add_credit_writes_a_ledger_entry_and_an_audit_event(prop, unit, manager) -> None:
     invoice = open_invoice(prop, unit)
     payment = pay(prop, invoice, manager, "40.00")
-    entry = add_credit(
+    entry = add_unit_credit(
         unit=unit, amount=Decimal("12.34"), reason="Trop-perçu", source_payment=payment, actor=manager
     )
     assert entry.amount == Decimal("12.34") and entry.kind == CreditKind.OVERPAYMENT
@@ -62,7 +62,7 @@ def test_add_credit_writes_a_ledger_entry_and_an_audit_event(prop, unit, manager
 def test_add_credit_refuses_zero_or_negative(prop, unit) -> None:
     for amount in ("0", "-5"):
         with pytest.raises(ValidationError):
-            add_credit(unit=unit, amount=Decimal(amount), reason="x")
+            add_unit_credit(unit=unit, amount=Decimal(amount), reason="x")
     assert not UnitCredit.objects.exists()
 
 
@@ -147,7 +147,7 @@ def test_applying_credit_pays_another_open_invoice_of_the_unit_with_a_credit_pay
 
 
 def test_credit_applied_above_the_credit_or_the_balance_is_refused(prop, unit, manager) -> None:
-    add_credit(unit=unit, amount=Decimal("50.00"), reason="Trop-perçu")
+    add_unit_credit(unit=unit, amount=Decimal("50.00"), reason="Trop-perçu")
     target = open_invoice(prop, unit, "30.00")
     with pytest.raises(ValidationError) as exc:
         apply_credit(
@@ -164,7 +164,7 @@ def test_credit_applied_above_the_credit_or_the_balance_is_refused(prop, unit, m
 
 
 def test_credit_goes_only_to_an_open_invoice_of_the_same_unit(prop, unit, manager) -> None:
-    add_credit(unit=unit, amount=Decimal("50.00"), reason="Trop-perçu")
+    add_unit_credit(unit=unit, amount=Decimal("50.00"), reason="Trop-perçu")
     other_unit = open_invoice(prop, UnitFactory(property=prop, number="1"), "20.00")
     draft = InvoiceFactory(property=prop, unit=unit)
     for invoice in (other_unit, draft):
@@ -176,7 +176,7 @@ def test_credit_goes_only_to_an_open_invoice_of_the_same_unit(prop, unit, manage
 
 
 def test_reversing_a_credit_application_gives_the_credit_back(prop, unit, manager) -> None:
-    add_credit(unit=unit, amount=Decimal("50.00"), reason="Trop-perçu")
+    add_unit_credit(unit=unit, amount=Decimal("50.00"), reason="Trop-perçu")
     target = open_invoice(prop, unit, "20.00")
     payment = apply_credit(
         property=prop, unit_id=unit.pk, invoice_id=target.pk, amount=Decimal("20.00"), actor=manager
@@ -197,7 +197,7 @@ def test_reversing_a_credit_application_gives_the_credit_back(prop, unit, manage
 
 
 def test_board_member_cannot_apply_credit_and_other_property_is_not_found(prop, unit, manager) -> None:
-    add_credit(unit=unit, amount=Decimal("50.00"), reason="Trop-perçu")
+    add_unit_credit(unit=unit, amount=Decimal("50.00"), reason="Trop-perçu")
     target = open_invoice(prop, unit, "20.00")
     with pytest.raises(PermissionDenied):
         apply_credit(
@@ -217,7 +217,7 @@ def test_board_member_cannot_apply_credit_and_other_property_is_not_found(prop, 
 def test_unit_page_shows_the_credit_and_applies_it_to_an_open_invoice(
     prop, unit, manager, manager_client: Client
 ) -> None:
-    add_credit(unit=unit, amount=Decimal("75.00"), reason="Facture annulée")
+    add_unit_credit(unit=unit, amount=Decimal("75.00"), reason="Facture annulée")
     target = open_invoice(prop, unit, "100.00", 4)
     url = reverse("properties:unit_detail", args=[prop.pk, unit.pk])
     html = manager_client.get(url).content.decode().replace("\xa0", " ")
@@ -234,7 +234,7 @@ def test_unit_page_shows_the_credit_and_applies_it_to_an_open_invoice(
 def test_apply_credit_dialog_keeps_input_and_shows_the_error_beside_the_field(
     prop, unit, manager, manager_client: Client
 ) -> None:
-    add_credit(unit=unit, amount=Decimal("10.00"), reason="Trop-perçu")
+    add_unit_credit(unit=unit, amount=Decimal("10.00"), reason="Trop-perçu")
     target = open_invoice(prop, unit, "100.00", 4)
     apply_url = reverse("payments:apply_credit", args=[prop.pk, unit.pk])
     response = manager_client.post(apply_url, {"invoice": str(target.pk), "amount": "25,00"})
@@ -244,7 +244,7 @@ def test_apply_credit_dialog_keeps_input_and_shows_the_error_beside_the_field(
 
 
 def test_credit_is_refunded_to_the_resident_by_a_negative_ledger_entry(prop, unit, manager) -> None:
-    add_credit(unit=unit, amount=Decimal("50.00"), reason="Trop-perçu")
+    add_unit_credit(unit=unit, amount=Decimal("50.00"), reason="Trop-perçu")
     entry = refund_credit(
         property=prop,
         unit_id=unit.pk,
@@ -283,7 +283,7 @@ def test_credit_is_refunded_to_the_resident_by_a_negative_ledger_entry(prop, uni
 def test_unit_page_refunds_the_credit_and_the_payments_page_shows_it(
     prop, unit, manager, manager_client: Client
 ) -> None:
-    add_credit(unit=unit, amount=Decimal("75.00"), reason="Facture annulée")
+    add_unit_credit(unit=unit, amount=Decimal("75.00"), reason="Facture annulée")
     unit_url = reverse("properties:unit_detail", args=[prop.pk, unit.pk])
     assert "Rembourser le crédit" in manager_client.get(unit_url).content.decode()
     url = reverse("payments:refund_credit", args=[prop.pk, unit.pk])

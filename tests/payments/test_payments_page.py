@@ -16,11 +16,11 @@ from django.utils import timezone
 from logis.core.permissions import Role
 from logis.invoicing.models import Invoice, InvoiceStatus
 from logis.invoicing.services import void_invoice
-from logis.payments.credits import add_credit, apply_credit
+from logis.payments.credits import apply_credit
 from logis.payments.models import Payment
 from logis.payments.services import record_payment, refund_payment, reverse_payment
 from logis.properties.models import Property, Unit
-from tests.factories import InvoiceFactory, UnitFactory, member
+from tests.factories import InvoiceFactory, UnitFactory, add_unit_credit, member
 from tests.roles import ROLES, Case, World, check_case, members_may, nobody, readable
 
 TODAY = timezone.localdate()
@@ -59,7 +59,7 @@ def _paid(w: World) -> Payment:
 
 
 def _credit_unit(w: World) -> Invoice:
-    add_credit(unit=w.unit, amount=Decimal("30.00"), reason="Trop-perçu")
+    add_unit_credit(unit=w.unit, amount=Decimal("30.00"), reason="Trop-perçu")
     return open_invoice(w.prop, w.unit, number=2)
 
 
@@ -129,7 +129,7 @@ def test_role_table(case: Case, role: str, world: World) -> None:
 def test_board_member_sees_payments_and_credit_but_no_action_buttons(world: World) -> None:
     invoice = open_invoice(world.prop, world.unit)
     pay(world.prop, invoice, _admin(world), "40.00")
-    add_credit(unit=world.unit, amount=Decimal("5.00"), reason="Trop-perçu")
+    add_unit_credit(unit=world.unit, amount=Decimal("5.00"), reason="Trop-perçu")
     client = Client()
     client.force_login(world.users[Role.BOARD])
     detail = client.get(reverse("invoicing:detail", args=[world.prop.pk, invoice.pk])).content.decode()
@@ -214,7 +214,7 @@ def test_payments_page_query_count_is_constant(
     unit = UnitFactory(property=prop, number="1")
     for n in range(3):
         pay(prop, open_invoice(prop, amount="10.00", number=n + 1), manager, "10.00")
-    add_credit(unit=unit, amount=Decimal("3.00"), reason="x")
+    add_unit_credit(unit=unit, amount=Decimal("3.00"), reason="x")
     url = reverse("payments:list", args=[prop.pk])
     manager_client.get(url)  # warm the session
     from django.db import connection
@@ -255,11 +255,13 @@ def test_unit_page_query_count_does_not_grow_with_credit_entries(
 
     unit = UnitFactory(property=prop, number="9")
     url = reverse("properties:unit_detail", args=[prop.pk, unit.pk])
-    add_credit(unit=unit, amount=Decimal("1.00"), reason="x", invoice=open_invoice(prop, unit, number=1))
+    add_unit_credit(unit=unit, amount=Decimal("1.00"), reason="x", invoice=open_invoice(prop, unit, number=1))
     manager_client.get(url)
     with CaptureQueriesContext(connection) as few:
         manager_client.get(url)
     for n in range(2, 15):
-        add_credit(unit=unit, amount=Decimal("1.00"), reason="x", invoice=open_invoice(prop, unit, number=n))
+        add_unit_credit(
+            unit=unit, amount=Decimal("1.00"), reason="x", invoice=open_invoice(prop, unit, number=n)
+        )
     with django_assert_num_queries(len(few.captured_queries)):
         manager_client.get(url)

@@ -16,8 +16,10 @@ Stripe is not called: the sessions are the rows Logis keeps when it opens one, a
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import itertools
+from collections.abc import Iterator
 from decimal import Decimal
 from typing import cast
 
@@ -31,6 +33,8 @@ from logis.core.errors import DomainError
 from logis.core.permissions import Role
 from logis.invoicing import services as invoicing
 from logis.invoicing.models import Invoice, InvoiceStatus
+from logis.ledger import posting as ledger
+from logis.ledger.models import AccountKind, EntryKind
 from logis.payments import credits, stripe_events
 from logis.payments.checkout import cents
 from logis.payments.models import CREDIT_METHOD, CheckoutSession, Payment, PaymentKind, PaymentStatus
@@ -62,6 +66,16 @@ class Settlement(RuleBasedStateMachine):
         self.undoing = False
 
     # --- helpers -----------------------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def _ledger_event(self, change: Decimal) -> Iterator[None]:
+        """settle refuses to move a receivable outside a ledger event: the direct settlement is money
+        in the bank (the journal stays balanced)."""
+        with ledger.event(
+            property_id=self.prop.pk, date=self.today, kind=EntryKind.PAYMENT, source=("test", None)
+        ) as ev:
+            ev.add(AccountKind.BANK, change)
+            yield
 
     def _invoice(self, pick: int) -> Invoice:
         ids = sorted(self.expected)
@@ -242,7 +256,8 @@ class Settlement(RuleBasedStateMachine):
             and ZERO <= invoice.amount_paid + change <= invoice.amount
         )
         try:
-            settle(invoice, change)
+            with self._ledger_event(change):
+                settle(invoice, change)
         except SettlementError:
             assert not fits and change != 0, "a settlement within the bounds was refused"
             return
@@ -251,7 +266,8 @@ class Settlement(RuleBasedStateMachine):
         self.undoing = True  # amount_paid moved without money: the money check waits for the undo
         self.settled()
         self.undoing = False
-        settle(invoice, -change)
+        with self._ledger_event(-change):
+            settle(invoice, -change)
         self.expected[invoice.pk] -= change
 
     # --- invariants --------------------------------------------------------------------------

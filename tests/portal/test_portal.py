@@ -17,11 +17,19 @@ from logis.accounts.models import User
 from logis.core.dates import today_in
 from logis.core.permissions import Role
 from logis.invoicing.models import Invoice, InvoiceStatus
-from logis.payments.credits import add_credit, apply_credit
+from logis.payments.credits import apply_credit
 from logis.payments.models import Payment, PaymentKind, PaymentStatus
 from logis.payments.services import record_payment
 from logis.properties.models import Property, Unit
-from tests.factories import InvoiceFactory, PropertyFactory, UnitFactory, UserFactory, member, open_invoice
+from tests.factories import (
+    InvoiceFactory,
+    PropertyFactory,
+    UnitFactory,
+    UserFactory,
+    add_unit_credit,
+    member,
+    open_invoice,
+)
 from tests.payments.stripe_fake import RunningFake
 from tests.portal.conftest import link
 
@@ -212,10 +220,10 @@ def test_the_units_credit_shows_on_the_portal_with_what_the_manager_does_with_it
 ) -> None:
     second = UnitFactory(property=prop, number="102")
     link(resident_user, second, primary=False)
-    add_credit(unit=unit, amount=Decimal("20.00"), reason="Payé en trop")
-    add_credit(unit=second, amount=Decimal("5.00"), reason="Payé en trop")
+    add_unit_credit(unit=unit, amount=Decimal("20.00"), reason="Payé en trop")
+    add_unit_credit(unit=second, amount=Decimal("5.00"), reason="Payé en trop")
     other = UnitFactory(property=prop, number="104")  # not hers: its credit is not counted
-    add_credit(unit=other, amount=Decimal("900.00"), reason="Autre unité")
+    add_unit_credit(unit=other, amount=Decimal("900.00"), reason="Autre unité")
 
     html = _html(resident_client.get(reverse("portal:home")))
     assert f"Crédit à votre compte : 25,00{NBSP}$" in html
@@ -232,7 +240,7 @@ def test_credit_applied_by_the_manager_is_no_longer_shown_and_nothing_shows_at_z
 ) -> None:
     assert 'id="unit-credit"' not in _html(resident_client.get(reverse("portal:home")))
     invoice = open_invoice(prop, number=1, unit=unit, amount=Decimal("100.00"))
-    add_credit(unit=unit, amount=Decimal("30.00"), reason="Payé en trop")
+    add_unit_credit(unit=unit, amount=Decimal("30.00"), reason="Payé en trop")
     manager = member(prop, Role.MANAGER)
     apply_credit(
         property=prop, unit_id=unit.pk, invoice_id=invoice.pk, amount=Decimal("10.00"), actor=manager

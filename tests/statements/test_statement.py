@@ -16,10 +16,9 @@ from django.utils import translation
 from logis.collections.late_fees import apply_late_fees
 from logis.collections.models import LateFeeMode, LateFeePolicy
 from logis.invoicing.models import Invoice
-from logis.payments.credits import add_credit
 from logis.properties.models import Property, Unit
 from logis.statements.selectors import LineKind, Statement, default_period, unit_statement
-from tests.factories import InvoiceFactory, UnitFactory
+from tests.factories import InvoiceFactory, UnitFactory, add_unit_credit
 from tests.statements.conftest import Ledger, at, utc
 
 D = Decimal
@@ -196,7 +195,7 @@ def test_credit_refunded_to_the_resident_is_charged_back_to_the_account(ledger: 
 
 
 def test_credit_added_without_a_payment_is_a_credit_line(ledger: Ledger) -> None:
-    add_credit(unit=ledger.unit, amount=D("12.34"), reason="Trop-perçu reçu en main propre")
+    add_unit_credit(unit=ledger.unit, amount=D("12.34"), reason="Trop-perçu reçu en main propre")
     [line] = statement(ledger).lines
     assert (line.kind, line.debit, line.credit, line.balance) == (
         LineKind.CREDIT_RECEIVED,
