@@ -231,12 +231,22 @@ class PaymentOut(Schema):
     amount: MoneyOut = Field(
         description="Always positive; a reversal or refund lowers what the invoice received."
     )
+    signed_amount: MoneyOut = Field(
+        description=(
+            "The money that moved: ``amount`` for a payment, ``-amount`` for a reversal or refund "
+            '(e.g. "-50.00"), as the Paiements page and payments.csv show it.'
+        )
+    )
     paid_on: dt.date = Field(description="The property's local date.")
     reference: str
     note: str
     reverses: int | None = Field(description="For a reversal or refund: the payment it gives money back on.")
     provider_payment_id: str = Field(description="Stripe's id for an online payment; empty otherwise.")
     created_at: dt.datetime
+
+    @staticmethod
+    def resolve_signed_amount(obj: Any) -> Decimal:
+        return obj.amount if obj.kind == PaymentKind.PAYMENT else -obj.amount
 
     @staticmethod
     def resolve_invoice(obj: Any) -> int:
@@ -317,9 +327,16 @@ class SummaryOut(Schema):
 
 class PaymentTotalsOut(Schema):
     received: MoneyOut = Field(description="Money received (every method but credit).")
-    returned: MoneyOut = Field(description="Money given back (reversals and refunds).")
-    net: MoneyOut = Field(description="received - returned.")
+    returned: MoneyOut = Field(
+        description="Money given back: reversals and refunds, and unit credit refunded to residents."
+    )
+    net: MoneyOut = Field(description="received - returned: the money that moved.")
     credit_applied: MoneyOut = Field(description="Unit credit applied to invoices, net of its reversals.")
+    credit_refunded: MoneyOut = Field(
+        description=(
+            "Unit credit given back to residents by hand (cheque, transfer, cash); part of ``returned``."
+        )
+    )
 
 
 class PaymentPage(Schema):

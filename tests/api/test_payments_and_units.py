@@ -167,6 +167,7 @@ def test_payments_list_filters_and_totals_like_the_paiements_page(world: World, 
         "returned": "0.00",
         "net": "140.25",
         "credit_applied": "0.00",
+        "credit_refunded": "0.00",
     }
     only_cash = manager_api.get(url, {"method": "cash"}).json()
     assert [p["id"] for p in only_cash["items"]] == [cash.pk] and only_cash["totals"]["received"] == "40.25"
@@ -200,8 +201,8 @@ def test_payments_list_takes_a_constant_number_of_queries(world: World, manager_
     add(40)
     with CaptureQueriesContext(connection) as large:
         assert len(manager_api.get(url, {"limit": 200}).json()["items"]) == 42
-    # token, property, role, COUNT, rows, totals
-    assert len(small.captured_queries) == len(large.captured_queries) == 6
+    # token, property, role, COUNT, rows, totals, credit refunded (decision 0030)
+    assert len(small.captured_queries) == len(large.captured_queries) == 7
 
 
 def test_units_in_natural_order_with_primary_resident_and_credit(world: World, manager_api: Any) -> None:

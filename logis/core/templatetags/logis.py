@@ -20,6 +20,22 @@ def money(value: Decimal | int | None) -> str:
 
 
 @register.filter
+def signed_money(value: Decimal | int | None) -> str:
+    """A signed figure of money moving: ``−20,00 $`` (a true minus sign) for money out, as the
+    Paiements list writes reversals and refunds."""
+    if value is None:
+        return ""
+    amount = Decimal(value)
+    return ("\u2212" if amount < 0 else "") + format_amount(abs(amount))
+
+
+@register.filter
+def negate(value: Decimal | int | None) -> Decimal | None:
+    """Money out written as such: the « Reversed or refunded » total is shown negative."""
+    return None if value is None else -Decimal(value)
+
+
+@register.filter
 def localdate(value: dt.date | dt.datetime | None, fmt: str = "DATE_FORMAT") -> str:
     if value is None:
         return ""
