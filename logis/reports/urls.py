@@ -1,7 +1,7 @@
 from django.urls import path
 
 from logis.finances.exports import invoice_lines_csv
-from logis.reports import views
+from logis.reports import income, views
 
 app_name = "reports"
 
@@ -9,4 +9,6 @@ urlpatterns = [
     path("invoices.csv", views.invoices_csv, name="invoices_csv"),
     path("payments.csv", views.payments_csv, name="payments_csv"),
     path("invoice-lines.csv", invoice_lines_csv, name="invoice_lines_csv"),
+    path("income/", income.income, name="income"),
+    path("income/export/", income.income_export, name="income_export"),
 ]

@@ -82,9 +82,7 @@ def _text(html: str, total: str) -> str:
     return match.group(1).replace("\u00a0", " ").replace("\u202f", " ")
 
 
-def test_a_credit_refunded_to_a_resident_lowers_the_net(
-    prop: Property, moved: Unit, manager: User
-) -> None:
+def test_a_credit_refunded_to_a_resident_lowers_the_net(prop: Property, moved: Unit, manager: User) -> None:
     html = _client(manager, "fr").get(reverse("payments:list", args=[prop.pk])).content.decode()
     assert _text(html, "received") == "750,00 $"
     assert _text(html, "returned") == "\u2212130,00 $"
@@ -112,9 +110,7 @@ def test_the_net_of_a_filter_counts_only_the_credit_refunds_it_matches(
     assert "Chèque 88" not in before
 
 
-def test_payments_csv_has_the_credit_refund_row_negative(
-    prop: Property, moved: Unit, manager: User
-) -> None:
+def test_payments_csv_has_the_credit_refund_row_negative(prop: Property, moved: Unit, manager: User) -> None:
     response = _client(manager, "fr").get(reverse("reports:payments_csv", args=[prop.pk]))
     rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode("utf-8-sig"))))
     body = rows[1:]
