@@ -142,3 +142,11 @@ def open_invoice(
         **({"due_date": due_date} if due_date else {}),
         **kwargs,
     )
+
+
+def outside_quebec(property: Property) -> Property:
+    """Move the property out of Quebec (a Nova Scotia time zone): its documents then follow the reader's
+    language alone. In Quebec an English reader gets French with English beside (s. 57, core/charter.py)."""
+    property.timezone = "America/Halifax"
+    property.save(update_fields=["timezone"])
+    return property
