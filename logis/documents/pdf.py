@@ -16,6 +16,7 @@ import io
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import partial
 from typing import Any
 from xml.sax.saxutils import escape
 
@@ -318,11 +319,12 @@ def _line_rows(st: _Styles, document: InvoiceDocument) -> list[list[Any]]:
         return rows
     rows.append([_p(invoice.title, st.strong), ""])
     for line in lines:
+        category = line.category
         rows.append(
             [
                 [
                     _p(line.description, st.body),
-                    _p(both(lambda category=line.category: category.display_name), st.small),
+                    _p(both(partial(getattr, category, "display_name")), st.small),
                 ],
                 _p(format_amount(line.amount), st.amount),
             ]

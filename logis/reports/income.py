@@ -112,14 +112,14 @@ def income_by_fund_and_category(*, property: Property, year: int) -> IncomeRepor
         .exclude(invoice__status__in=[InvoiceStatus.VOID, InvoiceStatus.DRAFT])
         .annotate(month=TruncMonth("invoice__published_at", tzinfo=zone))
         .values("month", "category_id")
-        .annotate(total=Sum("amount"))
+        .annotate(billed=Sum("amount"))
         .order_by()
     )
     per_category: dict[int, list[Decimal]] = defaultdict(lambda: [ZERO] * 12)
     for item in sums:
         month = item["month"]
         day = month.date() if isinstance(month, dt.datetime) else month
-        per_category[item["category_id"]][index[(day.year, day.month)]] += Decimal(item["total"])
+        per_category[item["category_id"]][index[(day.year, day.month)]] += Decimal(item["billed"])
     categories = (
         ChargeCategory.objects.filter(pk__in=per_category)
         .select_related("fund")

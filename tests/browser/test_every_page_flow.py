@@ -138,6 +138,7 @@ def _tour() -> Tour:
         f"{p}/bank/deposits/new/",
         f"{p}/payments/invoices/{marie_invoice.pk}/revoke-pay-links/",
         f"{p}/reports/",
+        f"{p}/reports/income/",
         f"{p}/settings/",
         f"{p}/settings/payments/",
         f"{p}/settings/security/",
