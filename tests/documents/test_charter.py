@@ -14,13 +14,16 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
+from logis.accounts.models import User
 from logis.core.charter import document_languages, is_quebec
 from logis.core.permissions import Role
 from logis.invoicing.models import Invoice, InvoiceStatus
 from logis.invoicing.services import publish_invoice
 from logis.payments.models import PayLink
-from logis.properties.models import Property
+from logis.properties.models import Property, Unit
 from tests.documents.conftest import pdf_bytes_text, pdf_text
+from tests.documents.test_portal_pdf import pay as portal_pay
+from tests.documents.test_portal_pdf import published as portal_published
 from tests.documents.test_receipt_email import invoice_for, pay, pdf_attachments
 from tests.factories import InvoiceFactory, member, outside_quebec
 from tests.smtp import SMTPServer, body_text, run_worker
@@ -144,3 +147,26 @@ def test_the_new_invoice_email_outside_quebec_is_english_alone(
     [received] = smtp_server.messages
     assert received["Subject"] == "New invoice — Monthly fees"
     assert "Bonjour" not in body_text(received)
+
+
+@pytest.mark.parametrize("quebec", [True, False])
+def test_the_portal_invoice_and_receipt_pages_of_an_english_resident(
+    marie: User, marie_client: Client, unit: Unit, quebec: bool
+) -> None:
+    marie.language = "en"
+    marie.save()
+    if not quebec:
+        outside_quebec(unit.property)
+    invoice = portal_published(unit, 7)
+    payment = portal_pay(invoice)
+    page = marie_client.get(reverse("portal:invoice", args=[invoice.pk])).content.decode()
+    receipt = marie_client.get(reverse("portal:receipt", args=[payment.pk])).content.decode()
+    if quebec:
+        assert "Solde dû / Balance due" in page and "Date d&#x27;échéance / Due date" in page
+        assert "Facture nº 7 / Invoice no. 7" in page
+        assert "Montant reçu / Amount received" in receipt
+    else:
+        assert "Balance due" in page and "Solde dû" not in page
+        assert "Amount received" in receipt and "Montant reçu" not in receipt
+    # The rest of the page stays in the resident's language.
+    assert "Download the PDF" in page
