@@ -507,25 +507,35 @@ def receipt_title(document: ReceiptDocument) -> str:
     return both(lambda: _("Receipt no. %(number)s") % {"number": document.number})
 
 
+def _refund_line(amount: Decimal, on: dt.date) -> Callable[[], str]:
+    """« Refund of $20.00 on March 1, 2026. » in the active language (for ``both_lines``)."""
+    return lambda: (
+        _("Refund of %(amount)s on %(date)s.") % {"amount": format_amount(amount), "date": page_date(on)}
+    )
+
+
 def _returned_banner(st: _Styles, document: ReceiptDocument) -> list[Flowable]:
     if not document.returned:
         return []
     payment = document.payment
     if document.reversed:
         on = next(r.on for r in document.returned if r.kind == PaymentKind.REVERSAL)
-        headline = _("PAYMENT REVERSED")
-        lines = [
-            _("This payment was reversed on %(date)s: it no longer counts toward the invoice.")
-            % {"date": page_date(on)}
-        ]
+        headline = both(lambda: _("PAYMENT REVERSED"))
+        lines = both_lines(
+            lambda: (
+                _("This payment was reversed on %(date)s: it no longer counts toward the invoice.")
+                % {"date": page_date(on)}
+            )
+        )
     else:
         refunded = document.refunded
-        headline = _("PAYMENT REFUNDED") if refunded >= payment.amount else _("PAYMENT PARTLY REFUNDED")
-        lines = [
-            _("Refund of %(amount)s on %(date)s.")
-            % {"amount": format_amount(r.amount), "date": page_date(r.on)}
-            for r in document.returned
-        ]
+        if refunded >= payment.amount:
+            headline = both(lambda: _("PAYMENT REFUNDED"))
+        else:
+            headline = both(lambda: _("PAYMENT PARTLY REFUNDED"))
+        lines = []
+        for r in document.returned:
+            lines += both_lines(_refund_line(r.amount, r.on))
     return [_banner(st, headline, lines, DANGER), Spacer(1, 12)]
 
 
@@ -569,21 +579,22 @@ def render_receipt_pdf(document: ReceiptDocument) -> bytes:
         Spacer(1, 16),
     ]
     if invoice.status == InvoiceStatus.VOID and not document.reversed and document.refunded < payment.amount:
-        story += [
-            _p(
-                _("The invoice was voided since: this payment was kept as credit on the unit's account."),
-                st.body,
-            ),
-            Spacer(1, 8),
-        ]
+        kept = both_lines(
+            lambda: _("The invoice was voided since: this payment was kept as credit on the unit's account.")
+        )
+        story += [*[_p(line, st.body) for line in kept], Spacer(1, 8)]
     if not document.returned:
         story += [_p(line, st.strong) for line in both_lines(lambda: _("Thank you for your payment."))]
     story += [
         Spacer(1, 16),
-        _p(
-            _("The receipt number is made of the property's number and the payment's number in Logis."),
-            st.small,
-        ),
+        *[
+            _p(line, st.small)
+            for line in both_lines(
+                lambda: _(
+                    "The receipt number is made of the property's number and the payment's number in Logis."
+                )
+            )
+        ],
     ]
     title = receipt_title(document)
     return _build(

@@ -170,3 +170,13 @@ def test_the_portal_invoice_and_receipt_pages_of_an_english_resident(
         assert "Amount received" in receipt and "Montant reçu" not in receipt
     # The rest of the page stays in the resident's language.
     assert "Download the PDF" in page
+
+
+def test_a_reversed_receipt_says_so_in_french_and_english(prop: Property) -> None:
+    from logis.payments.services import reverse_payment
+
+    payment = pay(invoice_for(prop, "en"))
+    reverse_payment(property=prop, payment_id=payment.pk, actor=member(prop, Role.MANAGER), reason="NSF")
+    text = pdf_text(_english_manager(prop).get(reverse("payments:receipt_pdf", args=[prop.pk, payment.pk])))
+    assert "PAIEMENT CONTREPASSÉ / PAYMENT REVERSED" in text
+    assert text.index("Ce paiement a été contrepassé le") < text.index("This payment was reversed on")
