@@ -1,4 +1,4 @@
-"""The labels the portal's invoice and receipt pages show through ``{% doc_label %}`` (French with the
+"""The labels the portal's invoice and receipt pages (and the « Voir et payer » page) show through ``{% doc_label %}`` (French with the
 reader's language beside for a Quebec property, s. 57): listed here so that ``makemessages``, which does
 not read that tag, keeps them in the catalog."""
 

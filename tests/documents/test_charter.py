@@ -180,3 +180,18 @@ def test_a_reversed_receipt_says_so_in_french_and_english(prop: Property) -> Non
     text = pdf_text(_english_manager(prop).get(reverse("payments:receipt_pdf", args=[prop.pk, payment.pk])))
     assert "PAIEMENT CONTREPASSÉ / PAYMENT REVERSED" in text
     assert text.index("Ce paiement a été contrepassé le") < text.index("This payment was reversed on")
+
+
+def test_the_view_and_pay_page_in_english_of_a_quebec_invoice_has_its_labels_in_french_too(
+    prop: Property,
+) -> None:
+    from urllib.parse import urlsplit
+
+    from logis.payments.paylinks import create_pay_link
+
+    invoice = invoice_for(prop, "en")
+    invoice.published_at = dt.datetime(2026, 3, 2, 15, tzinfo=dt.UTC)
+    invoice.save()
+    path = urlsplit(create_pay_link(invoice=invoice)).path
+    page = Client().get(path, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "Solde dû / Balance due" in page and "Montant payé / Amount paid" in page
