@@ -1,6 +1,6 @@
-"""The labels the portal's invoice and receipt pages (and the « Voir et payer » page) show through ``{% doc_label %}`` (French with the
-reader's language beside for a Quebec property, s. 57): listed here so that ``makemessages``, which does
-not read that tag, keeps them in the catalog."""
+"""The labels the portal's invoice and receipt pages, and the « Voir et payer » page, show through
+``{% doc_label %}`` (French with the reader's language beside for a Quebec property, s. 57): listed here
+so that ``makemessages``, which does not read that tag, keeps them in the catalog."""
 
 from __future__ import annotations
 
