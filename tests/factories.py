@@ -145,8 +145,8 @@ def open_invoice(
 
 
 def outside_quebec(property: Property) -> Property:
-    """Move the property out of Quebec (a Nova Scotia time zone): its documents then follow the reader's
-    language alone. In Quebec an English reader gets French with English beside (s. 57, core/charter.py)."""
-    property.timezone = "America/Halifax"
-    property.save(update_fields=["timezone"])
+    """Move the property to Ontario: its documents then follow the reader's language alone. In Quebec an
+    English reader gets French with English beside (s. 57, core/charter.py)."""
+    property.province = "ON"
+    property.save(update_fields=["province"])
     return property

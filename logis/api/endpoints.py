@@ -129,6 +129,7 @@ def create_property(request: HttpRequest, payload: PropertyCreateIn) -> Status[A
         neq=payload.neq,
         address=payload.address,
         timezone=payload.timezone,
+        province=str(payload.province),
         language=str(payload.language),
         fiscal_year_start_month=payload.fiscal_year_start_month,
         first_invoice_number=payload.first_invoice_number,

@@ -30,6 +30,7 @@ from logis.invoicing.models import InvoiceStatus
 from logis.invoicing.services import DESCRIPTION_MAX, REASON_MAX, TITLE_MAX
 from logis.payments.models import PaymentKind, PaymentStatus
 from logis.payments.services import NOTE_MAX
+from logis.properties.models import Province
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 200
@@ -130,6 +131,7 @@ class PropertyOut(Schema):
     name: str
     address: str
     timezone: str = Field(description="The property's time zone: its due dates and 'today' are local to it.")
+    province: Province = Field(description="Province or territory (QC: documents French first).")
     currency: str
     language: Language
     payments_enabled: bool
@@ -490,6 +492,11 @@ class PropertyCreateIn(StrictSchema):
     address: Annotated[str, BeforeValidator(_text_in), Field(max_length=255)] = ""
     timezone: Annotated[str, BeforeValidator(_text_in), Field(max_length=64)] = Field(
         "America/Toronto", description="An IANA time zone; Quebec: America/Toronto."
+    )
+    province: Province = Field(
+        Province.QC,
+        description="Province or territory. In Quebec invoices and receipts are French first (s. 57 of the "
+        "Charter of the French language): an English reader gets them in French with English beside.",
     )
     language: Language = Field(Language.FR, description="Language of documents.")
     fiscal_year_start_month: Annotated[StrictInt, BeforeValidator(_strict_int), Field(ge=1, le=12)] = 1

@@ -5,10 +5,8 @@ never replace it nor be more prominent. So a resident (or a manager) of a Quebec
 English gets the French document with the English beside it (« Facture / Invoice », French first),
 never English alone. Elsewhere, documents are in the reader's language, as before.
 
-A **Quebec property** is one whose time zone is one Quebec uses (Logis has no province field yet: the time
-zone, chosen in the set-up wizard, is the property's only location data; America/Toronto is the zone
-of Montréal and Québec and the default of every property). A property in Ontario sharing
-America/Toronto gets bilingual documents too: more French than needed, never less.
+A **Quebec property** is one whose province (set-up wizard, Paramètres > Propriété, the API) is Quebec,
+the default; the migration that added the field set the others from their time zone.
 
 How a document uses it: render inside ``documents_in(property, preferred)``; every label goes through
 ``both(lambda: _("Label"))``, which reads ``Libellé / Label`` when an English companion is due and the
@@ -25,7 +23,7 @@ from typing import Protocol
 
 from django.utils import translation
 
-QUEBEC_TIMEZONES = frozenset({"America/Toronto", "America/Montreal", "America/Blanc-Sablon"})
+QUEBEC = "QC"
 FRENCH = "fr"
 SEPARATOR = " / "
 
@@ -33,12 +31,12 @@ _companion: ContextVar[str | None] = ContextVar("document_companion_language", d
 
 
 class Located(Protocol):
-    timezone: str
+    province: str
 
 
 def is_quebec(property: Located) -> bool:
     """Whether the Charter's s. 57 applies to the property's invoices and receipts."""
-    return property.timezone in QUEBEC_TIMEZONES
+    return property.province == QUEBEC
 
 
 def document_languages(property: Located, preferred: str | None) -> tuple[str, str | None]:

@@ -2,7 +2,7 @@
 are in French; a reader who prefers English gets them in French with the English beside, never English
 alone. Outside Quebec, documents follow the reader's language as before.
 
-Quebec property: a time zone Quebec uses (``logis.core.charter``); the default America/Toronto is one."""
+Quebec property: ``Property.province`` is QC, the default (``logis.core.charter``)."""
 
 from __future__ import annotations
 
@@ -45,7 +45,7 @@ def _open(prop: Property) -> Invoice:
 
 
 def test_which_properties_are_in_quebec(prop: Property) -> None:
-    assert is_quebec(prop)  # America/Toronto, the default: Montréal's zone
+    assert is_quebec(prop)  # Quebec, the default province
     assert document_languages(prop, "en") == ("fr", "en")
     assert document_languages(prop, "fr") == ("fr", None)
     outside_quebec(prop)
