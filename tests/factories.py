@@ -158,3 +158,11 @@ def add_unit_credit(**kwargs: Any) -> Any:
         if kwargs.get("amount", 0) > 0:
             ev.add(AccountKind.BANK, kwargs["amount"])
         return add_credit(**kwargs)
+
+
+def outside_quebec(property: Property) -> Property:
+    """Move the property to Ontario: its documents then follow the reader's language alone. In Quebec an
+    English reader gets French with English beside (s. 57, core/charter.py)."""
+    property.province = "ON"
+    property.save(update_fields=["province"])
+    return property

@@ -129,6 +129,7 @@ def create_property(request: HttpRequest, payload: PropertyCreateIn) -> Status[A
         neq=payload.neq,
         address=payload.address,
         timezone=payload.timezone,
+        province=str(payload.province),
         language=str(payload.language),
         fiscal_year_start_month=payload.fiscal_year_start_month,
         first_invoice_number=payload.first_invoice_number,
@@ -382,18 +383,20 @@ def list_payments(
     request: HttpRequest, filters: Query[PaymentFilters], property_id: int = PropertyId
 ) -> dict[str, Any]:
     access = property_for(request, property_id)
-    payments = payment_selectors.payment_list(
-        property=access.property,
-        filters=payment_selectors.PaymentFilters(
-            method=filters.method.value if filters.method else "",
-            kind=filters.kind.value if filters.kind else "",
-            status=filters.status.value if filters.status else "",
-            unit_id=filters.unit,
-            date_from=filters.date_from,
-            date_to=filters.date_to,
-        ),
+    chosen = payment_selectors.PaymentFilters(
+        method=filters.method.value if filters.method else "",
+        kind=filters.kind.value if filters.kind else "",
+        status=filters.status.value if filters.status else "",
+        unit_id=filters.unit,
+        date_from=filters.date_from,
+        date_to=filters.date_to,
     )
-    return {**_page(request, payments, filters), "totals": payment_selectors.payment_totals(payments)}
+    payments = payment_selectors.payment_list(property=access.property, filters=chosen)
+    credit_refunds = payment_selectors.credit_refund_list(property=access.property, filters=chosen)
+    return {
+        **_page(request, payments, filters),
+        "totals": payment_selectors.payment_totals(payments, credit_refunds),
+    }
 
 
 @router.post(

@@ -30,6 +30,7 @@ from logis.invoicing.models import InvoiceStatus
 from logis.invoicing.services import DESCRIPTION_MAX, REASON_MAX, TITLE_MAX
 from logis.payments.models import PaymentKind, PaymentStatus
 from logis.payments.services import NOTE_MAX
+from logis.properties.models import Province
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 200
@@ -130,6 +131,7 @@ class PropertyOut(Schema):
     name: str
     address: str
     timezone: str = Field(description="The property's time zone: its due dates and 'today' are local to it.")
+    province: Province = Field(description="Province or territory (QC: documents French first).")
     currency: str
     language: Language
     payments_enabled: bool
@@ -231,12 +233,22 @@ class PaymentOut(Schema):
     amount: MoneyOut = Field(
         description="Always positive; a reversal or refund lowers what the invoice received."
     )
+    signed_amount: MoneyOut = Field(
+        description=(
+            "The money that moved: ``amount`` for a payment, ``-amount`` for a reversal or refund "
+            '(e.g. "-50.00"), as the Paiements page and payments.csv show it.'
+        )
+    )
     paid_on: dt.date = Field(description="The property's local date.")
     reference: str
     note: str
     reverses: int | None = Field(description="For a reversal or refund: the payment it gives money back on.")
     provider_payment_id: str = Field(description="Stripe's id for an online payment; empty otherwise.")
     created_at: dt.datetime
+
+    @staticmethod
+    def resolve_signed_amount(obj: Any) -> Decimal:
+        return obj.amount if obj.kind == PaymentKind.PAYMENT else -obj.amount
 
     @staticmethod
     def resolve_invoice(obj: Any) -> int:
@@ -317,9 +329,16 @@ class SummaryOut(Schema):
 
 class PaymentTotalsOut(Schema):
     received: MoneyOut = Field(description="Money received (every method but credit).")
-    returned: MoneyOut = Field(description="Money given back (reversals and refunds).")
-    net: MoneyOut = Field(description="received - returned.")
+    returned: MoneyOut = Field(
+        description="Money given back: reversals and refunds, and unit credit refunded to residents."
+    )
+    net: MoneyOut = Field(description="received - returned: the money that moved.")
     credit_applied: MoneyOut = Field(description="Unit credit applied to invoices, net of its reversals.")
+    credit_refunded: MoneyOut = Field(
+        description=(
+            "Unit credit given back to residents by hand (cheque, transfer, cash); part of ``returned``."
+        )
+    )
 
 
 class PaymentPage(Schema):
@@ -473,6 +492,11 @@ class PropertyCreateIn(StrictSchema):
     address: Annotated[str, BeforeValidator(_text_in), Field(max_length=255)] = ""
     timezone: Annotated[str, BeforeValidator(_text_in), Field(max_length=64)] = Field(
         "America/Toronto", description="An IANA time zone; Quebec: America/Toronto."
+    )
+    province: Province = Field(
+        Province.QC,
+        description="Province or territory. In Quebec invoices and receipts are French first (s. 57 of the "
+        "Charter of the French language): an English reader gets them in French with English beside.",
     )
     language: Language = Field(Language.FR, description="Language of documents.")
     fiscal_year_start_month: Annotated[StrictInt, BeforeValidator(_strict_int), Field(ge=1, le=12)] = 1

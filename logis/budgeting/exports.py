@@ -1,5 +1,6 @@
-"""Rapports > « Exporter les lignes de factures (CSV) »: one row per invoice line, with its category, its
-fund and its taxes, for the published invoices the invoices CSV lists (same order, same invoice numbers).
+"""Rapports > « Exporter les lignes de factures » (CSV, CSV for Excel, XLSX): one row per invoice line,
+with its category, its fund and its taxes, for the published invoices the invoices CSV lists (same order,
+same invoice numbers).
 
 A separate file rather than columns in ``invoices.csv``: an invoice has any number of lines, and the
 invoices file keeps one row per invoice that its users already sum and filter.
@@ -10,14 +11,14 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from django.db.models import F
-from django.http import StreamingHttpResponse
+from django.http import HttpResponse, StreamingHttpResponse
 from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
-from logis.core.csv_export import csv_response, plain_amount, safe_cell
 from logis.core.dates import today_in
 from logis.core.permissions import Action
+from logis.core.tabular import Cell, Column, Kind, Table, requested_format, table_response
 from logis.invoicing.models import Invoice, InvoiceLine, InvoiceStatus
 from logis.properties.access import PropertyRequest, property_view
 from logis.properties.models import Property
@@ -35,24 +36,24 @@ def lines_for_export(*, property: Property) -> Iterator[InvoiceLine]:
 
 
 @property_view(Action.VIEW_REPORTS)  # type: ignore[arg-type]  # streamed, not an HttpResponse
-def invoice_lines_csv(request: PropertyRequest) -> StreamingHttpResponse:
+def invoice_lines_csv(request: PropertyRequest) -> HttpResponse | StreamingHttpResponse:
     prop = request.property
     today = today_in(prop.timezone)
     # Labels and names are read now: the rows are written after the view returns, in any language state.
-    header = [
-        _("Invoice number"),
-        _("Unit"),
-        _("Invoice title"),
-        pgettext("invoice", "Status"),
-        _("Due date"),
-        _("Line"),
-        pgettext("invoice line", "Description"),
-        pgettext("invoice line", "Category"),
-        _("Fund"),
-        _("Amount before taxes"),
-        _("GST"),
-        _("QST"),
-        _("Line total"),
+    columns = [
+        Column(_("Invoice number"), Kind.INTEGER),
+        Column(_("Unit")),
+        Column(_("Invoice title"), width=40),
+        Column(pgettext("invoice", "Status")),
+        Column(_("Due date"), Kind.DATE),
+        Column(_("Line"), Kind.INTEGER),
+        Column(pgettext("invoice line", "Description"), width=40),
+        Column(pgettext("invoice line", "Category"), width=24),
+        Column(_("Fund"), width=28),
+        Column(_("Amount before taxes"), Kind.MONEY),
+        Column(_("GST"), Kind.MONEY),
+        Column(_("QST"), Kind.MONEY),
+        Column(_("Line total"), Kind.MONEY),
     ]
     statuses = {s.value: str(s.label) for s in InvoiceStatus}
     names: dict[tuple[str, int], str] = {}
@@ -65,25 +66,29 @@ def invoice_lines_csv(request: PropertyRequest) -> StreamingHttpResponse:
 
     language = translation.get_language()
 
-    def rows() -> Iterator[list[str]]:
+    def rows() -> Iterator[list[Cell]]:
         with translation.override(language):
             for line in lines_for_export(property=prop):
                 invoice = line.invoice
                 yield [
-                    str(invoice.number or ""),
-                    safe_cell(invoice.unit.number),
-                    safe_cell(invoice.title),
+                    invoice.number,
+                    invoice.unit.number,
+                    invoice.title,
                     statuses.get(invoice.status, invoice.status),
-                    invoice.due_date.isoformat(),
-                    str(line.position),
-                    safe_cell(line.description),
-                    safe_cell(name("category", line.category)),
-                    safe_cell(name("fund", line.category.fund)),
-                    plain_amount(line.amount),
-                    plain_amount(line.gst_amount),
-                    plain_amount(line.qst_amount),
-                    plain_amount(line.total),
+                    invoice.due_date,
+                    line.position,
+                    line.description,
+                    name("category", line.category),
+                    name("fund", line.category.fund),
+                    line.amount,
+                    line.gst_amount,
+                    line.qst_amount,
+                    line.total,
                 ]
 
     filename = _("invoice-lines")
-    return csv_response(f"{filename}-{prop.pk}-{today.isoformat()}.csv", header, rows())
+    return table_response(
+        Table(title=_("Invoice lines"), columns=columns, rows=rows()),
+        filename=f"{filename}-{prop.pk}-{today.isoformat()}",
+        fmt=requested_format(request),
+    )

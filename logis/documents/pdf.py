@@ -1,5 +1,8 @@
 """The invoice and receipt PDFs, drawn with ReportLab in the active language.
 
+Labels go through ``charter.both``: rendered inside ``charter.documents_in`` for a Quebec property and a
+reader who prefers English, they read « Facture / Invoice » (Charter of the French language, s. 57).
+
 Generated on request and never stored: a document takes a few tens of milliseconds (``make bench``).
 Every text goes through ``fonts.safe_text`` (no character the embedded font lacks) and is escaped for
 ReportLab's paragraph markup; amounts and dates are written as everywhere else in Logis
@@ -13,6 +16,7 @@ import io
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import partial
 from typing import Any
 from xml.sax.saxutils import escape
 
@@ -28,6 +32,7 @@ from reportlab.lib.utils import ImageReader
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import Flowable, Image, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
+from logis.core.charter import both, both_lines
 from logis.core.links import portal_invoice_url
 from logis.core.money import format_amount
 from logis.core.templatetags.logis import localdate
@@ -137,7 +142,7 @@ def _identity(st: _Styles, prop: Property) -> str:
     """The syndicate's legal name and NEQ under the address, when the property has them."""
     parts = [prop.legal_name] if prop.legal_name else []
     if prop.neq:
-        parts.append(_("NEQ %(neq)s") % {"neq": prop.neq})
+        parts.append(both(lambda: _("NEQ %(neq)s") % {"neq": prop.neq}))
     return " — ".join(parts)
 
 
@@ -281,7 +286,7 @@ def _method_labels(codes: Sequence[str]) -> str:
 
 def billed_to(unit_number: str, resident_name: str) -> str:
     """``Marie Tremblay, Unit 101``, or ``Unit 112`` alone when the unit has no primary resident."""
-    unit = _("Unit %(unit)s") % {"unit": unit_number}
+    unit = both(lambda: _("Unit %(unit)s") % {"unit": unit_number})
     return f"{resident_name}, {unit}" if resident_name else unit
 
 
@@ -300,7 +305,10 @@ def _line_rows(st: _Styles, document: InvoiceDocument) -> list[list[Any]]:
     taxed, the subtotal, the GST and the QST with the syndicate's registration numbers, and the total."""
     invoice = document.invoice
     rows: list[list[Any]] = [
-        [_p(pgettext("invoice", "Description"), st.label), _p(pgettext("invoice", "Amount"), st.label_right)]
+        [
+            _p(both(lambda: pgettext("invoice", "Description")), st.label),
+            _p(both(lambda: pgettext("invoice", "Amount")), st.label_right),
+        ]
     ]
     lines = document.lines
     single = len(lines) == 1 and lines[0].description == invoice.title and not lines[0].gst_amount
@@ -310,9 +318,13 @@ def _line_rows(st: _Styles, document: InvoiceDocument) -> list[list[Any]]:
         return rows
     rows.append([_p(invoice.title, st.strong), ""])
     for line in lines:
+        category = line.category
         rows.append(
             [
-                [_p(line.description, st.body), _p(line.category.display_name, st.small)],
+                [
+                    _p(line.description, st.body),
+                    _p(both(partial(getattr, category, "display_name")), st.small),
+                ],
                 _p(format_amount(line.amount), st.amount),
             ]
         )
@@ -320,18 +332,18 @@ def _line_rows(st: _Styles, document: InvoiceDocument) -> list[list[Any]]:
     qst = sum((line.qst_amount for line in lines), Decimal("0.00"))
     if gst or qst:
         subtotal = sum((line.amount for line in lines), Decimal("0.00"))
-        rows.append([_p(_("Subtotal"), st.body), _p(format_amount(subtotal), st.amount)])
-        gst_label = _("GST (5 %)")
-        qst_label = _("QST (9.975 %)")
+        rows.append([_p(both(lambda: _("Subtotal")), st.body), _p(format_amount(subtotal), st.amount)])
+        gst_label = both(lambda: _("GST (5 %)"))
+        qst_label = both(lambda: _("QST (9.975 %)"))
         if document.gst_number:
-            gst_label += " — " + _("no. %(number)s") % {"number": document.gst_number}
+            gst_label += " — " + both(lambda: _("no. %(number)s") % {"number": document.gst_number})
         if document.qst_number:
-            qst_label += " — " + _("no. %(number)s") % {"number": document.qst_number}
+            qst_label += " — " + both(lambda: _("no. %(number)s") % {"number": document.qst_number})
         rows.append([_p(gst_label, st.body), _p(format_amount(gst), st.amount)])
         rows.append([_p(qst_label, st.body), _p(format_amount(qst), st.amount)])
     rows.append(
         [
-            _p(pgettext("invoice lines", "Total"), st.strong),
+            _p(both(lambda: pgettext("invoice lines", "Total")), st.strong),
             _p(format_amount(invoice.amount), st.amount_strong),
         ]
     )
@@ -364,8 +376,8 @@ def _amount_rows(st: _Styles, document: InvoiceDocument) -> list[Flowable]:
     ]
     totals = _table(
         [
-            [_p(_("Amount paid"), st.body), _p(format_amount(invoice.amount_paid), st.amount)],
-            [_p(_("Balance due"), st.strong), _p(format_amount(balance), st.amount_strong)],
+            [_p(both(lambda: _("Amount paid")), st.body), _p(format_amount(invoice.amount_paid), st.amount)],
+            [_p(both(lambda: _("Balance due")), st.strong), _p(format_amount(balance), st.amount_strong)],
         ],
         columns,
         [*padding, ("LINEABOVE", (0, 0), (-1, 0), 0.75, RULE), ("LINEABOVE", (0, 1), (-1, 1), 1, INK)],
@@ -377,20 +389,21 @@ def _how_to_pay(st: _Styles, document: InvoiceDocument, *, online: bool) -> list
     prop = document.property
     lines: list[str] = []
     if online:
-        lines.append(
-            _("Online, in your resident portal: %(url)s") % {"url": portal_invoice_url(document.invoice.pk)}
+        url = portal_invoice_url(document.invoice.pk)
+        lines += both_lines(lambda: _("Online, in your resident portal: %(url)s") % {"url": url})
+    codes = prop.accepted_methods or []
+    if prop.payments_enabled and _method_labels(codes):
+        lines += both_lines(
+            lambda: _("Accepted payment methods: %(methods)s") % {"methods": _method_labels(codes)}
         )
-    methods = _method_labels(prop.accepted_methods or []) if prop.payments_enabled else ""
-    if methods:
-        lines.append(_("Accepted payment methods: %(methods)s") % {"methods": methods})
     if not lines:
-        lines.append(_("Pay your manager by the usual means."))
-    if document.invoice.number:
-        lines.append(
-            _("Please write the invoice number (%(number)s) on your payment.")
-            % {"number": document.invoice.number}
+        lines += both_lines(lambda: _("Pay your manager by the usual means."))
+    number = document.invoice.number
+    if number:
+        lines += both_lines(
+            lambda: _("Please write the invoice number (%(number)s) on your payment.") % {"number": number}
         )
-    return [_p(_("How to pay"), st.heading), *[_p(line, st.body) for line in lines]]
+    return [_p(both(lambda: _("How to pay")), st.heading), *[_p(line, st.body) for line in lines]]
 
 
 def render_invoice_pdf(document: InvoiceDocument, *, online_payment: bool) -> bytes:
@@ -405,10 +418,10 @@ def render_invoice_pdf(document: InvoiceDocument, *, online_payment: bool) -> by
             property_name=prop.name,
             address=prop.address,
             prop=prop,
-            title=pgettext("pdf document", "Draft invoice")
+            title=both(lambda: pgettext("pdf document", "Draft invoice"))
             if document.is_draft
-            else pgettext("pdf document", "Invoice"),
-            number=_("No. %(number)s") % {"number": invoice.number} if invoice.number else "",
+            else both(lambda: pgettext("pdf document", "Invoice")),
+            number=both(lambda: _("No. %(number)s") % {"number": invoice.number}) if invoice.number else "",
         ),
         Spacer(1, 12),
     ]
@@ -426,44 +439,54 @@ def render_invoice_pdf(document: InvoiceDocument, *, online_payment: bool) -> by
         ]
     elif document.is_void:
         watermark = pgettext("watermark", "VOID")
-        lines = [_("This invoice was voided: nothing is owed on it.")]
+        lines = both_lines(lambda: _("This invoice was voided: nothing is owed on it."))
         if invoice.void_reason:
-            lines.append(_("Reason: %(reason)s") % {"reason": invoice.void_reason})
+            lines += both_lines(lambda: _("Reason: %(reason)s") % {"reason": invoice.void_reason})
         if invoice.amount_paid > 0:
-            lines.append(
-                _("The %(amount)s received on it were kept as credit on the unit's account.")
-                % {"amount": format_amount(invoice.amount_paid)}
+            paid = format_amount(invoice.amount_paid)
+            lines += both_lines(
+                lambda: (
+                    _("The %(amount)s received on it were kept as credit on the unit's account.")
+                    % {"amount": paid}
+                )
             )
-        story += [_banner(st, pgettext("pdf banner", "VOID"), lines, DANGER), Spacer(1, 12)]
+        story += [_banner(st, both(lambda: pgettext("pdf banner", "VOID")), lines, DANGER), Spacer(1, 12)]
 
-    status_text = str(STATUS_LABELS.get(status, status))
+    status_text = both(lambda: str(STATUS_LABELS.get(status, status)))
     if status == InvoiceStatus.VOID and invoice.void_reason:
         status_text = _("%(status)s — %(reason)s") % {"status": status_text, "reason": invoice.void_reason}
+    issued = page_date(document.issued_on) if document.issued_on else both(lambda: _("Not published"))
     facts = [
-        (_("Issue date"), page_date(document.issued_on) if document.issued_on else _("Not published")),
-        (pgettext("invoice", "Due date"), page_date(invoice.due_date)),
-        (pgettext("invoice", "Status"), status_text),
+        (both(lambda: _("Issue date")), issued),
+        (both(lambda: pgettext("invoice", "Due date")), page_date(invoice.due_date)),
+        (both(lambda: pgettext("invoice", "Status")), status_text),
     ]
     billed = [
-        _p(_("Billed to"), st.label),
+        _p(both(lambda: _("Billed to")), st.label),
         _p(billed_to(document.unit_number, document.resident_name), st.body),
     ]
     story += [_two_columns(billed, _facts(st, facts, WIDTH * 0.5)), Spacer(1, 16)]
     if document.late_fee_of is not None:
         origin = document.late_fee_of
         story += [
-            _p(
-                _("Late fee on invoice no. %(number)s — %(title)s")
-                % {"number": origin.number or "—", "title": origin.title},
-                st.body,
-            ),
+            *[
+                _p(line, st.body)
+                for line in both_lines(
+                    lambda: (
+                        _("Late fee on invoice no. %(number)s — %(title)s")
+                        % {"number": origin.number or "—", "title": origin.title}
+                    )
+                )
+            ],
             Spacer(1, 8),
         ]
     story += [*_amount_rows(st, document), Spacer(1, 16)]
     if status in (InvoiceStatus.DRAFT, InvoiceStatus.OPEN, InvoiceStatus.OVERDUE):
         story += _how_to_pay(st, document, online=online_payment)
     elif status == InvoiceStatus.PAID:
-        story.append(_p(_("This invoice is paid in full. Thank you!"), st.strong))
+        story += [
+            _p(line, st.strong) for line in both_lines(lambda: _("This invoice is paid in full. Thank you!"))
+        ]
     title = invoice_title(document)
     return _build(
         story,
@@ -475,7 +498,14 @@ def render_invoice_pdf(document: InvoiceDocument, *, online_payment: bool) -> by
 
 
 def receipt_title(document: ReceiptDocument) -> str:
-    return _("Receipt no. %(number)s") % {"number": document.number}
+    return both(lambda: _("Receipt no. %(number)s") % {"number": document.number})
+
+
+def _refund_line(amount: Decimal, on: dt.date) -> Callable[[], str]:
+    """« Refund of $20.00 on March 1, 2026. » in the active language (for ``both_lines``)."""
+    return lambda: (
+        _("Refund of %(amount)s on %(date)s.") % {"amount": format_amount(amount), "date": page_date(on)}
+    )
 
 
 def _returned_banner(st: _Styles, document: ReceiptDocument) -> list[Flowable]:
@@ -484,19 +514,22 @@ def _returned_banner(st: _Styles, document: ReceiptDocument) -> list[Flowable]:
     payment = document.payment
     if document.reversed:
         on = next(r.on for r in document.returned if r.kind == PaymentKind.REVERSAL)
-        headline = _("PAYMENT REVERSED")
-        lines = [
-            _("This payment was reversed on %(date)s: it no longer counts toward the invoice.")
-            % {"date": page_date(on)}
-        ]
+        headline = both(lambda: _("PAYMENT REVERSED"))
+        lines = both_lines(
+            lambda: (
+                _("This payment was reversed on %(date)s: it no longer counts toward the invoice.")
+                % {"date": page_date(on)}
+            )
+        )
     else:
         refunded = document.refunded
-        headline = _("PAYMENT REFUNDED") if refunded >= payment.amount else _("PAYMENT PARTLY REFUNDED")
-        lines = [
-            _("Refund of %(amount)s on %(date)s.")
-            % {"amount": format_amount(r.amount), "date": page_date(r.on)}
-            for r in document.returned
-        ]
+        if refunded >= payment.amount:
+            headline = both(lambda: _("PAYMENT REFUNDED"))
+        else:
+            headline = both(lambda: _("PAYMENT PARTLY REFUNDED"))
+        lines = []
+        for r in document.returned:
+            lines += both_lines(_refund_line(r.amount, r.on))
     return [_banner(st, headline, lines, DANGER), Spacer(1, 12)]
 
 
@@ -510,8 +543,8 @@ def render_receipt_pdf(document: ReceiptDocument) -> bytes:
             property_name=prop.name,
             address=prop.address,
             prop=prop,
-            title=pgettext("pdf document", "Receipt"),
-            number=_("No. %(number)s") % {"number": document.number},
+            title=both(lambda: pgettext("pdf document", "Receipt")),
+            number=both(lambda: _("No. %(number)s") % {"number": document.number}),
         ),
         Spacer(1, 12),
         *_returned_banner(st, document),
@@ -522,38 +555,40 @@ def render_receipt_pdf(document: ReceiptDocument) -> bytes:
         else invoice.title
     )
     facts = [
-        (_("Received from"), billed_to(payment.unit.number, document.resident_name)),
-        (_("Date received"), page_date(payment.paid_on)),
-        (_("Payment method"), str(payment.get_method_display())),
+        (both(lambda: _("Received from")), billed_to(payment.unit.number, document.resident_name)),
+        (both(lambda: _("Date received")), page_date(payment.paid_on)),
+        (both(lambda: _("Payment method")), both(lambda: str(payment.get_method_display()))),
     ]
     if payment.reference:
-        facts.append((_("Reference"), payment.reference))
+        facts.append((both(lambda: _("Reference")), payment.reference))
     facts += [
-        (pgettext("pdf document", "Invoice"), invoice_line),
-        (_("Balance of the invoice after this payment"), format_amount(document.balance_after)),
+        (both(lambda: pgettext("pdf document", "Invoice")), invoice_line),
+        (both(lambda: _("Balance of the invoice after this payment")), format_amount(document.balance_after)),
     ]
+    received = [(both(lambda: _("Amount received")), format_amount(payment.amount))]
     story += [
-        _facts(st, [(_("Amount received"), format_amount(payment.amount))], WIDTH, value_style=st.big),
+        _facts(st, received, WIDTH, value_style=st.big),
         Spacer(1, 8),
         _facts(st, facts, WIDTH, label_share=0.35),
         Spacer(1, 16),
     ]
     if invoice.status == InvoiceStatus.VOID and not document.reversed and document.refunded < payment.amount:
-        story += [
-            _p(
-                _("The invoice was voided since: this payment was kept as credit on the unit's account."),
-                st.body,
-            ),
-            Spacer(1, 8),
-        ]
+        kept = both_lines(
+            lambda: _("The invoice was voided since: this payment was kept as credit on the unit's account.")
+        )
+        story += [*[_p(line, st.body) for line in kept], Spacer(1, 8)]
     if not document.returned:
-        story.append(_p(_("Thank you for your payment."), st.strong))
+        story += [_p(line, st.strong) for line in both_lines(lambda: _("Thank you for your payment."))]
     story += [
         Spacer(1, 16),
-        _p(
-            _("The receipt number is made of the property's number and the payment's number in Logis."),
-            st.small,
-        ),
+        *[
+            _p(line, st.small)
+            for line in both_lines(
+                lambda: _(
+                    "The receipt number is made of the property's number and the payment's number in Logis."
+                )
+            )
+        ],
     ]
     title = receipt_title(document)
     return _build(

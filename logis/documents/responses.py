@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from django.http import HttpResponse
+from django.utils import translation
 from django.utils.cache import add_never_cache_headers
 from django.utils.http import content_disposition_header
 
+from logis.core.charter import documents_in
 from logis.documents.filenames import invoice_filename, receipt_filename
 from logis.documents.pdf import render_invoice_pdf, render_receipt_pdf
 from logis.documents.selectors import InvoiceDocument, ReceiptDocument
@@ -22,11 +24,16 @@ def pdf_response(content: bytes, filename: str, *, inline: bool = False) -> Http
 
 
 def invoice_pdf_response(document: InvoiceDocument) -> HttpResponse:
-    """The invoice's PDF, in the active language, as a download named for it."""
-    content = render_invoice_pdf(document, online_payment=online_payment_available(document.property))
+    """The invoice's PDF, in the active language (French beside it for a Quebec property: s. 57), as a
+    download named for it."""
+    with documents_in(document.property, translation.get_language()):
+        content = render_invoice_pdf(document, online_payment=online_payment_available(document.property))
     return pdf_response(content, invoice_filename(document))
 
 
 def receipt_pdf_response(document: ReceiptDocument) -> HttpResponse:
-    """The receipt's PDF, in the active language, as a download named for it."""
-    return pdf_response(render_receipt_pdf(document), receipt_filename(document))
+    """The receipt's PDF, in the active language (French beside it for a Quebec property: s. 57), as a
+    download named for it."""
+    with documents_in(document.property, translation.get_language()):
+        content = render_receipt_pdf(document)
+    return pdf_response(content, receipt_filename(document))

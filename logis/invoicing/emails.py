@@ -23,6 +23,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from logis.core import charter
 from logis.core.dates import long_date
 from logis.core.links import portal_invoice_url
 from logis.core.money import format_amount
@@ -101,7 +102,23 @@ def _email_language(resident: Resident, invoice: Invoice) -> str:
 
 
 def render_invoice_published(*, invoice: Invoice, resident: Resident, language: str) -> tuple[str, str, str]:
-    """Subject, plain text and HTML of the 'new invoice' email, written in ``language``."""
+    """Subject, plain text and HTML of the 'new invoice' email, written in ``language``; for a Quebec
+    property and a reader of another language, in French with that language after it (s. 57, core/charter)."""
+    main, companion = charter.document_languages(invoice.property, language)
+    pay_link = _pay_link(invoice, resident)  # one link for the email, whatever its languages
+    first = _render_invoice_published(invoice=invoice, resident=resident, language=main, pay_link=pay_link)
+    if companion is None:
+        return first
+    second = _render_invoice_published(
+        invoice=invoice, resident=resident, language=companion, pay_link=pay_link
+    )
+    subject, text, html = charter.bilingual_email(first, second, companion)
+    return subject[:255], text, html
+
+
+def _render_invoice_published(
+    *, invoice: Invoice, resident: Resident, language: str, pay_link: str
+) -> tuple[str, str, str]:
     with translation.override(language):
         # One line, whatever the title holds: a header never carries a line break.
         subject = _("New invoice — %(title)s") % {"title": " ".join(invoice.title.split())}
@@ -119,7 +136,7 @@ def render_invoice_published(*, invoice: Invoice, resident: Resident, language: 
             "description": invoice.description.strip(),
             "link": invoice_link(invoice),
             "lines": lines_for_documents(invoice, language),
-            "pay_link": _pay_link(invoice, resident),
+            "pay_link": pay_link,
             "pay_link_days": settings.PAY_LINK_DAYS,
         }
         text = render_to_string("notifications/email/invoice_published.txt", context).strip() + "\n"

@@ -11,6 +11,7 @@ from django.template.loader import render_to_string
 from django.utils import translation
 from django.utils.translation import gettext as _
 
+from logis.core.charter import bilingual_email, document_languages, documents_in
 from logis.core.dates import long_date
 from logis.core.money import format_amount
 from logis.documents.filenames import receipt_filename
@@ -28,7 +29,18 @@ RECEIPT_KEY_PREFIX = "payment-receipt:"  # + the payment's id: one receipt email
 
 
 def render_payment_receipt(*, payment: Payment, resident: Resident, language: str) -> tuple[str, str, str]:
-    """Subject, plain text and HTML of the receipt for a payment, written in ``language``."""
+    """Subject, plain text and HTML of the receipt for a payment, written in ``language``; for a Quebec
+    property and a reader of another language, in French with that language after it (s. 57, core/charter)."""
+    main, companion = document_languages(payment.invoice.property, language)
+    first = _render_payment_receipt(payment=payment, resident=resident, language=main)
+    if companion is None:
+        return first
+    second = _render_payment_receipt(payment=payment, resident=resident, language=companion)
+    subject, text, html = bilingual_email(first, second, companion)
+    return subject[:255], text, html
+
+
+def _render_payment_receipt(*, payment: Payment, resident: Resident, language: str) -> tuple[str, str, str]:
     invoice = payment.invoice
     balance = invoice.amount - invoice.amount_paid
     with translation.override(language):
@@ -85,7 +97,8 @@ def receipt_attachments(message: EmailMessage) -> list[tuple[str, bytes, str]]:
         document = receipt_document(payments=Payment.objects.all(), payment_id=payment_id)
         if document is None:
             return []
-        return [(receipt_filename(document), render_receipt_pdf(document), "application/pdf")]
+        with documents_in(document.property, message.language):  # French first in Quebec (s. 57)
+            return [(receipt_filename(document), render_receipt_pdf(document), "application/pdf")]
 
 
 def register() -> None:

@@ -3,16 +3,21 @@
 The totals, defined once here (the state-machine test checks them against the invoices):
 
 - **received**: succeeded payments of money (every method but ``credit``);
-- **returned**: succeeded reversals and refunds of money (every method but ``credit``);
-- **net** = received - returned: the money the property keeps;
+- **returned**: succeeded reversals and refunds of money (every method but ``credit``), plus unit credit
+  refunded to residents by hand (``credit_refunded``: a cheque, transfer or cash given back, recorded as
+  a ``UnitCredit`` entry of kind ``refunded`` with no payment; a Stripe refund of money held in credit is
+  a refund ``Payment`` already, counted once);
+- **net** = received - returned: the money that actually moved, what the property keeps (decision 0030);
 - **credit_applied**: unit credit applied to invoices (``credit`` payments) net of their reversals.
   Not money received: that money was counted when the first (since voided) invoice was paid.
 
-Over all the payments of a property (no filter), with ``credit`` = the sum of the units' credit and
-``credit_refunded`` = unit credit given back to residents (ledger entries, not payments):
-    net == sum(amount_paid of non-void invoices) + credit + credit_refunded
+Over all the payments of a property (no filter), with ``credit`` = the sum of the units' credit:
+    net == sum(amount_paid of non-void invoices) + credit
 (a void moves an invoice's amount_paid into credit; applying credit moves it back into an invoice's
-amount_paid; neither changes the money received.)
+amount_paid; neither changes the money received; refunding credit lowers both the credit and the net.)
+
+Reversals and refunds are shown negative everywhere (list, cards, CSV, ``signed_amount`` of the API):
+``signed_amount`` gives the sign, ``amount`` stays positive as stored.
 """
 
 from __future__ import annotations
@@ -20,11 +25,19 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 from django.db.models import DecimalField, OuterRef, Q, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 
-from logis.payments.models import CREDIT_METHOD, Payment, PaymentKind, PaymentStatus, UnitCredit
+from logis.payments.models import (
+    CREDIT_METHOD,
+    CreditKind,
+    Payment,
+    PaymentKind,
+    PaymentStatus,
+    UnitCredit,
+)
 from logis.properties.models import Property, Unit
 
 
@@ -55,6 +68,45 @@ def payment_list(*, property: Property, filters: PaymentFilters) -> QuerySet[Pay
     return qs.order_by("-paid_on", "-id")
 
 
+def signed_amount(payment: Payment) -> Decimal:
+    """The payment's amount as money moving: positive when received, negative for a reversal or refund."""
+    return payment.amount if payment.kind == PaymentKind.PAYMENT else -payment.amount
+
+
+def _local_midnight(day: dt.date, zone: ZoneInfo) -> dt.datetime:
+    return dt.datetime.combine(day, dt.time.min, tzinfo=zone)
+
+
+def credit_refund_list(*, property: Property, filters: PaymentFilters) -> QuerySet[UnitCredit]:
+    """Unit credit given back to residents by hand, with the Paiements filters: money that left the
+    property though no ``Payment`` records it. Dated by the property's local date of the entry.
+
+    An entry linked to a payment (a Stripe refund of money the credit held) is left out: that refund
+    is a ``Payment`` of kind refund, already listed and counted."""
+    qs = UnitCredit.objects.filter(
+        property=property, kind=CreditKind.REFUNDED, payment__isnull=True
+    ).select_related("unit")
+    if filters.kind and filters.kind != PaymentKind.REFUND:
+        return qs.none()
+    if filters.status and filters.status != PaymentStatus.SUCCEEDED:
+        return qs.none()
+    if filters.method:
+        qs = qs.filter(method=filters.method)
+    if filters.unit_id:
+        qs = qs.filter(unit_id=filters.unit_id)
+    zone = ZoneInfo(property.timezone)
+    if filters.date_from:
+        qs = qs.filter(created_at__gte=_local_midnight(filters.date_from, zone))
+    if filters.date_to:
+        qs = qs.filter(created_at__lt=_local_midnight(filters.date_to + dt.timedelta(days=1), zone))
+    return qs.order_by("-created_at", "-id")
+
+
+def credit_refund_date(entry: UnitCredit, property: Property) -> dt.date:
+    """The property's local date of a credit refund (the day it was recorded)."""
+    return entry.created_at.astimezone(ZoneInfo(property.timezone)).date()
+
+
 def _sum(condition: Q) -> Coalesce:
     return Coalesce(
         Sum("amount", filter=condition),
@@ -63,9 +115,14 @@ def _sum(condition: Q) -> Coalesce:
     )
 
 
-def payment_totals(payments: QuerySet[Payment]) -> dict[str, Decimal]:
-    """Received, returned (reversals and refunds), net, and credit applied, over the filtered
-    payments, in one query (see the module's docstring for the definitions)."""
+def payment_totals(
+    payments: QuerySet[Payment], credit_refunds: QuerySet[UnitCredit] | None = None
+) -> dict[str, Decimal]:
+    """Received, returned (reversals, refunds and ``credit_refunds``), net, and credit applied, over
+    the filtered payments, in two queries (see the module's docstring for the definitions).
+
+    ``credit_refunds`` is ``credit_refund_list`` with the same filters; without it the net leaves out
+    credit given back by hand (only for figures that are not the money moved)."""
     ok = Q(status=PaymentStatus.SUCCEEDED)
     money = ok & ~Q(method=CREDIT_METHOD)
     credit = ok & Q(method=CREDIT_METHOD)
@@ -76,11 +133,17 @@ def payment_totals(payments: QuerySet[Payment]) -> dict[str, Decimal]:
         credit_in=_sum(credit & Q(kind=PaymentKind.PAYMENT)),
         credit_back=_sum(credit & Q(kind__in=back)),
     )
+    refunded = Decimal("0.00")
+    if credit_refunds is not None:
+        # Entries are negative (credit leaving the account): the money given back is their opposite.
+        refunded = -credit_refunds.order_by().aggregate(total=_sum(Q()))["total"]
+    returned = totals["returned"] + refunded
     return {
         "received": totals["received"],
-        "returned": totals["returned"],
-        "net": totals["received"] - totals["returned"],
+        "returned": returned,
+        "net": totals["received"] - returned,
         "credit_applied": totals["credit_in"] - totals["credit_back"],
+        "credit_refunded": refunded,
     }
 
 

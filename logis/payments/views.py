@@ -26,7 +26,14 @@ from logis.payments.forms import (
     ReversePaymentForm,
 )
 from logis.payments.models import Payment
-from logis.payments.selectors import PaymentFilters, payment_list, payment_totals, property_credit
+from logis.payments.selectors import (
+    PaymentFilters,
+    credit_refund_date,
+    credit_refund_list,
+    payment_list,
+    payment_totals,
+    property_credit,
+)
 from logis.properties.access import PropertyRequest, property_view
 from logis.properties.models import Unit
 
@@ -42,6 +49,7 @@ def _done(request: PropertyRequest, url: str) -> HttpResponse:
 
 # The Paiements list's order (``payment_list``): newest payment date first, then newest record.
 PAYMENT_ORDER = [("paid_on", True), ("id", True)]
+CREDIT_REFUNDS_SHOWN = 50
 
 
 def _invoice_url(request: PropertyRequest, invoice_id: int) -> str:
@@ -66,7 +74,8 @@ def payments_list(request: PropertyRequest) -> HttpResponse:
             date_to=data["date_to"],
         )
     payments = payment_list(property=request.property, filters=filters)
-    totals = payment_totals(payments)
+    credit_refunds = credit_refund_list(property=request.property, filters=filters)
+    totals = payment_totals(payments, credit_refunds)
     # By cursor (keyset): 50 rows after or before the last one shown, no COUNT, no OFFSET (decision 0026).
     page = keyset.page(
         payments,
@@ -77,6 +86,12 @@ def payments_list(request: PropertyRequest) -> HttpResponse:
     )
     unit_credit = property_credit(property=request.property)
     credit_refunded = credits.credit_refunded(property=request.property)
+    # Credit given back by hand is money out without a Payment row: listed beside the payments, newest
+    # first, its latest entries (the CSV has all of them).
+    refund_rows = [
+        (entry, credit_refund_date(entry, request.property))
+        for entry in credit_refunds[:CREDIT_REFUNDS_SHOWN]
+    ]
     has_any = (
         bool(page.object_list)
         or bool(unit_credit or credit_refunded)
@@ -92,6 +107,8 @@ def payments_list(request: PropertyRequest) -> HttpResponse:
             "has_any": has_any,
             "unit_credit": unit_credit,
             "credit_refunded": credit_refunded,
+            "credit_refund_rows": refund_rows,
+            "more_credit_refunds": len(refund_rows) == CREDIT_REFUNDS_SHOWN,
         },
     )
 

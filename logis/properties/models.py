@@ -25,6 +25,25 @@ class PaymentMethod(models.TextChoices):
 ONLINE_METHODS = (PaymentMethod.CARD, PaymentMethod.PAD)
 
 
+class Province(models.TextChoices):
+    """Where the property is: in Quebec its invoices and receipts are French first (Charter of the French
+    language, s. 57; logis/core/charter.py)."""
+
+    QC = "QC", _("Quebec")
+    ON = "ON", _("Ontario")
+    NB = "NB", _("New Brunswick")
+    NS = "NS", _("Nova Scotia")
+    PE = "PE", _("Prince Edward Island")
+    NL = "NL", _("Newfoundland and Labrador")
+    MB = "MB", _("Manitoba")
+    SK = "SK", _("Saskatchewan")
+    AB = "AB", _("Alberta")
+    BC = "BC", _("British Columbia")
+    YT = "YT", _("Yukon")
+    NT = "NT", _("Northwest Territories")
+    NU = "NU", _("Nunavut")
+
+
 def default_accepted_methods() -> list[str]:
     return [PaymentMethod.CARD, PaymentMethod.INTERAC, PaymentMethod.CHEQUE]
 
@@ -52,6 +71,7 @@ class Property(models.Model):
     # A PNG or JPEG checked with Pillow (logis/properties/logo.py), in the default storage (MEDIA_ROOT).
     logo = models.FileField(_("logo"), upload_to="logos/", blank=True, max_length=200)
     timezone = models.CharField(_("time zone"), max_length=64, default="America/Toronto")
+    province = models.CharField(_("province"), max_length=2, choices=Province.choices, default=Province.QC)
     currency = models.CharField(_("currency"), max_length=3, default="CAD")
     language = models.CharField(_("default language"), max_length=2, choices=Language.choices, default="fr")
     payments_enabled = models.BooleanField(_("payments enabled"), default=False)

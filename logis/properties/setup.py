@@ -29,7 +29,7 @@ from logis.core.errors import ValidationError
 from logis.core.language import Language
 from logis.core.permissions import Action, Role, require
 from logis.finances.selectors import ensure_finance_defaults
-from logis.properties.models import Property
+from logis.properties.models import Property, Province
 
 DEFAULT_TIMEZONE = "America/Toronto"
 # The zones a Canadian property is in, Quebec's first; the service accepts any IANA zone.
@@ -58,6 +58,7 @@ PROFILE_FIELDS = [
     "neq",
     "address",
     "timezone",
+    "province",
     "language",
     "fiscal_year_start_month",
     "next_invoice_number",
@@ -87,6 +88,7 @@ class PropertyProfile:
     language: str
     fiscal_year_start_month: int
     first_invoice_number: int
+    province: str = Province.QC
 
 
 def _text(value: object) -> str:
@@ -112,6 +114,7 @@ def clean_profile(
     language: str = Language.FR,
     fiscal_year_start_month: int | str = 1,
     first_invoice_number: int | str = 1,
+    province: str = Province.QC,
 ) -> PropertyProfile:
     """Every field checked at once: each refusal is said beside its field."""
     errors: dict[str, Any] = {}
@@ -131,6 +134,9 @@ def clean_profile(
     timezone = (timezone or "").strip() or DEFAULT_TIMEZONE
     if timezone not in zoneinfo.available_timezones():
         errors["timezone"] = _("Choose a time zone from the list.")
+    province = (province or "").strip() or Province.QC  # not asked (an older form, the API): Quebec
+    if province not in Province.values:
+        errors["province"] = _("Choose a province or territory from the list.")
     if language not in Language.values:
         errors["language"] = _("Choose French or English.")
     month = _positive_int(fiscal_year_start_month)
@@ -144,7 +150,7 @@ def clean_profile(
     if errors:
         raise ValidationError(errors)
     assert month is not None and first is not None
-    return PropertyProfile(name, legal_name, neq, address, timezone, language, month, first)
+    return PropertyProfile(name, legal_name, neq, address, timezone, language, month, first, province)
 
 
 def check_logo(upload: UploadedFile) -> tuple[bytes, str]:
@@ -208,6 +214,7 @@ def create_property(
             neq=profile.neq,
             address=profile.address,
             timezone=profile.timezone,
+            province=profile.province,
             language=profile.language,
             fiscal_year_start_month=profile.fiscal_year_start_month,
             next_invoice_number=profile.first_invoice_number,
@@ -266,6 +273,7 @@ def update_property_profile(
             "neq",
             "address",
             "timezone",
+            "province",
             "language",
             "fiscal_year_start_month",
         ):

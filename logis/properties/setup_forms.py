@@ -12,13 +12,15 @@ from django.utils.translation import gettext_lazy as _
 from logis.core import errors
 from logis.core.language import Language
 from logis.properties import setup
+from logis.properties.models import Province
 
 IDENTITY_FIELDS = ["name", "legal_name", "neq", "address"]
-DEFAULTS_FIELDS = ["timezone", "language", "fiscal_year_start_month", "first_invoice_number"]
+DEFAULTS_FIELDS = ["timezone", "province", "language", "fiscal_year_start_month", "first_invoice_number"]
 # A placeholder for the fields of another step when one step is checked alone.
 _OTHER_STEPS: dict[str, Any] = {
     "name": "x",
     "timezone": setup.DEFAULT_TIMEZONE,
+    "province": Province.QC,
     "language": Language.FR,
     "fiscal_year_start_month": 1,
     "first_invoice_number": 1,
@@ -91,6 +93,13 @@ class DefaultsForm(_ProfileFields):
         label=_("Time zone"),
         initial=setup.DEFAULT_TIMEZONE,
         help_text=_("Quebec: America/Toronto. Due dates and « overdue » follow this zone."),
+    )
+    province = forms.ChoiceField(
+        label=_("Province or territory"),
+        choices=Province.choices,
+        initial=Province.QC,
+        required=False,  # a form posted without it (an older page): Quebec, as before
+        help_text=_("In Quebec, invoices and receipts are in French, with English beside if asked."),
     )
     language = forms.ChoiceField(
         label=_("Language of documents"),

@@ -25,7 +25,7 @@ from logis.core.forms import add_service_errors
 from logis.core.permissions import Action
 from logis.properties import setup
 from logis.properties.access import PropertyRequest, property_view
-from logis.properties.models import Property
+from logis.properties.models import Property, Province
 from logis.properties.setup_forms import (
     DEFAULTS_FIELDS,
     IDENTITY_FIELDS,
@@ -63,6 +63,7 @@ def _render(
             "step_title": titles[step],
             "form": form,
             "saved": saved,
+            "province_label": dict(Province.choices).get(saved.get("province") or Province.QC, ""),
         },
         status=status,
     )
@@ -134,6 +135,7 @@ def property_settings(request: PropertyRequest) -> HttpResponse:
     initial = {
         **{f: getattr(prop, f) for f in IDENTITY_FIELDS if f != "first_invoice_number"},
         "timezone": prop.timezone,
+        "province": prop.province,
         "language": prop.language,
         "fiscal_year_start_month": prop.fiscal_year_start_month,
         "first_invoice_number": str(prop.next_invoice_number),

@@ -1,8 +1,9 @@
 """The property dashboard's reads: where the money stands and what needs doing, in a few fixed queries.
 
 - **Ouvertes / En retard**: the Factures page's cards (``invoice_summary``), so both pages always agree.
-- **Reçu ce mois-ci / Received this month**: the Paiements page's net (money received minus reversals and
-  refunds, ``payment_totals``) over the property's local calendar month up to today.
+- **Reçu ce mois-ci / Received this month**: the Paiements page's net (money received minus reversals,
+  refunds and credit refunded to residents, ``payment_totals``) over the property's local calendar month
+  up to today.
 - **Brouillons / Drafts**: invoices not yet published (count and amount): nobody has been billed for them.
 - **Due soon**: open invoices with a balance due today or within ``DUE_SOON_DAYS`` days.
 - **Failed emails**: emails the worker gave up on in the last ``FAILED_EMAIL_DAYS`` days: the resident did not
@@ -21,7 +22,7 @@ from django.utils import timezone
 from logis.invoicing.selectors import Card, InvoiceSummary, invoice_summary
 from logis.notifications.models import DeliveryStatus, EmailMessage
 from logis.payments.models import CreditKind, Payment, PaymentKind, PaymentStatus, UnitCredit
-from logis.payments.selectors import payment_totals
+from logis.payments.selectors import PaymentFilters, credit_refund_list, payment_totals
 from logis.properties.models import ONLINE_METHODS, Property
 
 DUE_SOON_DAYS = 7
@@ -84,12 +85,15 @@ def _overpaid(property: Property) -> list[UnitCredit]:
 
 
 def dashboard_overview(*, property: Property, today: dt.date) -> DashboardOverview:
-    """Seven queries whatever the size of the property (asserted in tests/reports/test_dashboard.py)."""
+    """Eight queries whatever the size of the property (asserted in tests/reports/test_dashboard.py)."""
     soon_until = today + dt.timedelta(days=DUE_SOON_DAYS)
     summary = invoice_summary(property, today, due_soon_until=soon_until)
     assert summary.due_soon is not None
     month_start = today.replace(day=1)
-    month = payment_totals(Payment.objects.filter(property=property, paid_on__range=(month_start, today)))
+    month = payment_totals(
+        Payment.objects.filter(property=property, paid_on__range=(month_start, today)),
+        credit_refund_list(property=property, filters=PaymentFilters(date_from=month_start, date_to=today)),
+    )
     failed = EmailMessage.objects.filter(
         property=property,
         status=DeliveryStatus.FAILED,

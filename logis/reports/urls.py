@@ -1,7 +1,7 @@
 from django.urls import path
 
 from logis.budgeting.exports import invoice_lines_csv
-from logis.reports import ledger_views, views
+from logis.reports import income, ledger_views, views
 
 app_name = "reports"
 
@@ -11,4 +11,6 @@ urlpatterns = [
     path("invoice-lines.csv", invoice_lines_csv, name="invoice_lines_csv"),
     path("trial-balance/", ledger_views.trial_balance, name="trial_balance"),
     path("journal/", ledger_views.journal, name="journal"),
+    path("income/", income.income, name="income"),
+    path("income/export/", income.income_export, name="income_export"),
 ]

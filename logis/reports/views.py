@@ -1,7 +1,10 @@
-"""The reports page of a property: aging of balances due, and CSV exports of invoices and payments."""
+"""The reports page of a property: aging of balances due, and exports (CSV, CSV for Excel fr-CA, XLSX) of
+invoices and payments."""
 
 from __future__ import annotations
 
+import datetime as dt
+import heapq
 from collections.abc import Iterator
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -11,10 +14,11 @@ from django.http import HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 
-from logis.core.csv_export import csv_response, plain_amount, safe_cell
 from logis.core.dates import today_in
 from logis.core.permissions import Action
+from logis.core.tabular import Cell, Column, Kind, Table, requested_format, table_response
 from logis.invoicing.models import InvoiceStatus
+from logis.payments import selectors as payment_selectors
 from logis.payments.models import METHOD_CHOICES, PaymentKind
 from logis.properties.access import PropertyRequest, property_view
 from logis.reports import selectors
@@ -41,65 +45,118 @@ def reports(request: PropertyRequest) -> HttpResponse:
 
 
 @property_view(Action.VIEW_REPORTS)  # type: ignore[arg-type]  # streamed, not an HttpResponse
-def invoices_csv(request: PropertyRequest) -> StreamingHttpResponse:
+def invoices_csv(request: PropertyRequest) -> HttpResponse | StreamingHttpResponse:
     prop = request.property
     today = today_in(prop.timezone)
     zone = ZoneInfo(prop.timezone)
     # Labels are translated now: the rows are written after the view returns, in any language state.
-    header = [
-        _("Number"),
-        _("Unit"),
-        _("Title"),
-        _("Amount"),
-        _("Amount paid"),
-        _("Balance due"),
-        _("Due date"),
-        _("Status"),
-        _("Published on"),
+    columns = [
+        Column(_("Number"), Kind.INTEGER),
+        Column(_("Unit")),
+        Column(_("Title"), width=40),
+        Column(_("Amount"), Kind.MONEY),
+        Column(_("Amount paid"), Kind.MONEY),
+        Column(_("Balance due"), Kind.MONEY),
+        Column(_("Due date"), Kind.DATE),
+        Column(_("Status")),
+        Column(_("Published on"), Kind.DATE),
     ]
     statuses = {s.value: str(s.label) for s in InvoiceStatus}
 
-    def rows() -> Iterator[list[str]]:
+    def rows() -> Iterator[list[Cell]]:
         for invoice in selectors.invoices_for_export(property=prop, today=today):
-            published = (
-                invoice.published_at.astimezone(zone).date().isoformat() if invoice.published_at else ""
-            )
+            published = invoice.published_at.astimezone(zone).date() if invoice.published_at else None
             status: str = invoice.display_status  # type: ignore[attr-defined]
             yield [
-                str(invoice.number or ""),
-                safe_cell(invoice.unit.number),
-                safe_cell(invoice.title),
-                plain_amount(invoice.amount),
-                plain_amount(invoice.amount_paid),
-                plain_amount(invoice.balance_due),  # type: ignore[attr-defined]
-                invoice.due_date.isoformat(),
+                invoice.number,
+                invoice.unit.number,
+                invoice.title,
+                invoice.amount,
+                invoice.amount_paid,
+                invoice.balance_due,  # type: ignore[attr-defined]
+                invoice.due_date,
                 statuses.get(status, status),
                 published,
             ]
 
     name = _("invoices")  # the file name: factures-<property>-<date>.csv
-    return csv_response(f"{name}-{prop.pk}-{today.isoformat()}.csv", header, rows())
+    return table_response(
+        Table(title=_("Invoices"), columns=columns, rows=rows()),
+        filename=f"{name}-{prop.pk}-{today.isoformat()}",
+        fmt=requested_format(request),
+    )
 
 
 @property_view(Action.VIEW_REPORTS)  # type: ignore[arg-type]  # streamed, not an HttpResponse
-def payments_csv(request: PropertyRequest) -> StreamingHttpResponse:
+def payments_csv(request: PropertyRequest) -> HttpResponse | StreamingHttpResponse:
+    """Every succeeded payment, reversal and refund, and every unit credit refunded to a resident, by
+    date, with the money that moved: negative for what went back (the Paiements page's Net is their sum)."""
     prop = request.property
     today = today_in(prop.timezone)
-    header = [_("Date"), _("Unit"), _("Invoice number"), _("Kind"), _("Method"), _("Amount"), _("Reference")]
+    columns = [
+        Column(_("Date"), Kind.DATE),
+        Column(_("Unit")),
+        Column(_("Invoice number"), Kind.INTEGER),
+        Column(_("Kind"), width=24),
+        Column(_("Method"), width=24),
+        Column(_("Amount"), Kind.MONEY),
+        Column(_("Reference"), width=30),
+    ]
     kinds = {value: str(label) for value, label in PaymentKind.choices}
     methods = {value: str(label) for value, label in METHOD_CHOICES}
+    credit_refund = _("Unit credit refund")
+    # Few rows (credit given back by hand), read now, merged by date into the streamed payments.
+    refunds = sorted(
+        (
+            (payment_selectors.credit_refund_date(entry, prop), entry.pk, entry)
+            for entry in payment_selectors.credit_refund_list(
+                property=prop, filters=payment_selectors.PaymentFilters()
+            )
+        ),
+        key=lambda item: (item[0], item[1]),
+    )
 
-    def rows() -> Iterator[list[str]]:
+    def payment_rows() -> Iterator[tuple[dt.date, int, list[Cell]]]:
         for payment in selectors.payments_for_export(property=prop):
-            yield [
-                payment.paid_on.isoformat(),
-                safe_cell(payment.unit.number),
-                str(payment.invoice.number or ""),
-                kinds.get(payment.kind, payment.kind),
-                methods.get(payment.method, payment.method),
-                plain_amount(payment.amount),
-                safe_cell(payment.reference),
-            ]
+            yield (
+                payment.paid_on,
+                0,
+                [
+                    payment.paid_on,
+                    payment.unit.number,
+                    payment.invoice.number,
+                    kinds.get(payment.kind, payment.kind),
+                    methods.get(payment.method, payment.method),
+                    payment_selectors.signed_amount(payment),
+                    payment.reference,
+                ],
+            )
+
+    def refund_rows() -> Iterator[tuple[dt.date, int, list[Cell]]]:
+        for day, _pk, entry in refunds:
+            yield (
+                day,
+                1,
+                [
+                    day,
+                    entry.unit.number,
+                    None,
+                    credit_refund,
+                    methods.get(entry.method, entry.method),
+                    entry.amount,
+                    "",
+                ],
+            )
+
+    def rows() -> Iterator[list[Cell]]:
+        for _day, _order, row in heapq.merge(
+            payment_rows(), refund_rows(), key=lambda item: (item[0], item[1])
+        ):
+            yield row
 
     name = _("payments")  # the file name: paiements-<property>-<date>.csv
-    return csv_response(f"{name}-{prop.pk}-{today.isoformat()}.csv", header, rows())
+    return table_response(
+        Table(title=_("Payments"), columns=columns, rows=rows()),
+        filename=f"{name}-{prop.pk}-{today.isoformat()}",
+        fmt=requested_format(request),
+    )

@@ -15,8 +15,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
 from logis.accounts.models import User
-from logis.core.csv_export import csv_response, plain_amount, safe_cell
 from logis.core.dates import today_in
+from logis.core.tabular import Cell, Column, Kind, Table, requested_format, table_response
 from logis.properties.access import PropertyRequest, property_view
 from logis.properties.models import Unit
 from logis.properties.selectors import get_unit
@@ -38,44 +38,43 @@ def _context(unit: Unit, form: StatementPeriodForm, today: dt.date) -> dict[str,
 def _filename(unit: Unit, start: dt.date, end: dt.date) -> str:
     number = re.sub(r"[^A-Za-z0-9_-]+", "_", unit.number).strip("_") or str(unit.pk)
     name = _("statement")  # the file name: releve-<unit>-<start>-<end>.csv
-    return f"{name}-{number}-{start.isoformat()}-{end.isoformat()}.csv"
+    return f"{name}-{number}-{start.isoformat()}-{end.isoformat()}"
 
 
-def _csv(unit: Unit, form: StatementPeriodForm) -> StreamingHttpResponse:
+def _export(
+    request: HttpRequest, unit: Unit, form: StatementPeriodForm
+) -> StreamingHttpResponse | HttpResponse:
+    """The statement's lines as CSV, CSV for Excel fr-CA or XLSX (``?format=``), between an opening and
+    a closing balance row."""
     start, end = form.cleaned_data["start"], form.cleaned_data["end"]
     statement = selectors.unit_statement(unit=unit, start=start, end=end)
-    header = [
-        _("Date"),
-        _("Description"),
-        _("Invoice number"),
-        _("Debit"),
-        pgettext("statement column", "Credit"),
-        pgettext("statement column", "Balance"),
+    columns = [
+        Column(_("Date"), Kind.DATE),
+        Column(_("Description"), width=44),
+        Column(_("Invoice number"), Kind.INTEGER),
+        Column(_("Debit"), Kind.MONEY),
+        Column(pgettext("statement column", "Credit"), Kind.MONEY),
+        Column(pgettext("statement column", "Balance"), Kind.MONEY),
     ]
     # Rows are written after the view returns: everything a person reads is translated now.
-    rows = [[start.isoformat(), _("Opening balance"), "", "", "", plain_amount(statement.opening_balance)]]
+    rows: list[list[Cell]] = [[start, _("Opening balance"), None, None, None, statement.opening_balance]]
     for line in statement.lines:
-        rows.append(
-            [
-                line.date.isoformat(),
-                safe_cell(line.description),
-                str(line.invoice_number or ""),
-                plain_amount(line.debit) if line.debit is not None else "",
-                plain_amount(line.credit) if line.credit is not None else "",
-                plain_amount(line.balance) if line.balance is not None else "",
-            ]
-        )
+        rows.append([line.date, line.description, line.invoice_number, line.debit, line.credit, line.balance])
     rows.append(
         [
-            end.isoformat(),
+            end,
             _("Closing balance"),
-            "",
-            plain_amount(statement.total_debit),
-            plain_amount(statement.total_credit),
-            plain_amount(statement.closing_balance),
+            None,
+            statement.total_debit,
+            statement.total_credit,
+            statement.closing_balance,
         ]
     )
-    return csv_response(_filename(unit, start, end), header, rows)
+    return table_response(
+        Table(title=_("Statement"), columns=columns, rows=rows),
+        filename=_filename(unit, start, end),
+        fmt=requested_format(request),
+    )
 
 
 # --- Members of the property --------------------------------------------------------------------
@@ -102,7 +101,7 @@ def unit_statement_csv(request: PropertyRequest, unit_id: int) -> StreamingHttpR
     if not form.is_valid():  # the page says what is wrong, beside the field
         url = reverse("statements:unit", args=[request.property.pk, unit.pk])
         return HttpResponseRedirect(f"{url}?{request.GET.urlencode()}")
-    return _csv(unit, form)
+    return _export(request, unit, form)
 
 
 # --- Residents, in the portal -------------------------------------------------------------------
@@ -134,4 +133,4 @@ def portal_statement_csv(request: HttpRequest, unit_id: int) -> StreamingHttpRes
     if not form.is_valid():
         url = reverse("statements:portal", args=[unit.pk])
         return HttpResponseRedirect(f"{url}?{request.GET.urlencode()}")
-    return _csv(unit, form)
+    return _export(request, unit, form)

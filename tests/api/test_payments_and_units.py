@@ -167,6 +167,7 @@ def test_payments_list_filters_and_totals_like_the_paiements_page(world: World, 
         "returned": "0.00",
         "net": "140.25",
         "credit_applied": "0.00",
+        "credit_refunded": "0.00",
     }
     only_cash = manager_api.get(url, {"method": "cash"}).json()
     assert [p["id"] for p in only_cash["items"]] == [cash.pk] and only_cash["totals"]["received"] == "40.25"
@@ -200,8 +201,8 @@ def test_payments_list_takes_a_constant_number_of_queries(world: World, manager_
     add(40)
     with CaptureQueriesContext(connection) as large:
         assert len(manager_api.get(url, {"limit": 200}).json()["items"]) == 42
-    # token, property, role, COUNT, rows, totals
-    assert len(small.captured_queries) == len(large.captured_queries) == 6
+    # token, property, role, COUNT, rows, totals, credit refunded (decision 0030)
+    assert len(small.captured_queries) == len(large.captured_queries) == 7
 
 
 def test_units_in_natural_order_with_primary_resident_and_credit(world: World, manager_api: Any) -> None:
@@ -277,3 +278,50 @@ def test_properties_list_takes_a_constant_number_of_queries(world: World, api_fo
     assert body["count"] == 13 and {p["role"] for p in body["items"]} == {"manager", "board"}
     # token, COUNT, rows
     assert len(small.captured_queries) == len(large.captured_queries) == 3
+
+
+def test_payments_list_gives_the_signed_amount_and_counts_credit_refunded_to_residents(
+    world: World, manager_api: Any
+) -> None:
+    """Decision 0030: ``signed_amount`` is negative for money given back (``amount`` stays positive, as
+    before); the Net is the money that moved, unit credit refunded by cheque included."""
+    from logis.payments.credits import refund_credit
+    from logis.payments.services import reverse_payment
+
+    admin = world.users[Role.ADMIN]
+    kept = open_invoice(world.prop, number=1, unit=world.unit, amount=Decimal("300.00"))
+    voided = open_invoice(world.prop, number=2, unit=world.unit, amount=Decimal("200.00"))
+
+    def pay(invoice: Invoice, amount: str) -> Payment:
+        return record_payment(
+            property=world.prop,
+            invoice_id=invoice.pk,
+            actor=admin,
+            amount=Decimal(amount),
+            paid_on=_today(world),
+            method="cheque",
+        )
+
+    first = pay(kept, "100.00")
+    pay(voided, "60.00")
+    reversal = reverse_payment(property=world.prop, payment_id=first.pk, actor=admin, reason="NSF")
+    void_invoice(actor=admin, property=world.prop, invoice_id=voided.pk, reason="Erreur")
+    refund_credit(
+        property=world.prop,
+        unit_id=world.unit.pk,
+        amount=Decimal("60.00"),
+        method="cheque",
+        reason="Chq",
+        actor=admin,
+    )
+    body = manager_api.get(f"/properties/{world.prop.pk}/payments").json()
+    by_id = {p["id"]: p for p in body["items"]}
+    assert by_id[reversal.pk]["amount"] == "100.00" and by_id[reversal.pk]["signed_amount"] == "-100.00"
+    assert by_id[first.pk]["signed_amount"] == "100.00"
+    assert body["totals"] == {
+        "received": "160.00",
+        "returned": "160.00",
+        "net": "0.00",
+        "credit_applied": "0.00",
+        "credit_refunded": "60.00",
+    }

@@ -141,6 +141,7 @@ def _tour() -> Tour:
         f"{p}/reports/",
         f"{p}/reports/trial-balance/",
         f"{p}/reports/journal/",
+        f"{p}/reports/income/",
         f"{p}/settings/",
         f"{p}/settings/payments/",
         f"{p}/settings/security/",

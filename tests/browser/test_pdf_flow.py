@@ -119,7 +119,11 @@ def test_a_resident_downloads_her_receipt_in_english(
     download = info.value
     assert download.suggested_filename == f"receipt-{number}.pdf"
     text = _text(download.path())
-    assert f"Receipt {invoice.property.address} No. {number}" in text
-    assert "Amount received $1,000.00 Received from Marie Tremblay, Unit 101" in text
-    assert "Payment method Cheque Reference Chèque 118" in text
-    assert "Balance of the invoice after this payment $234.50" in text
+    # A Quebec property: French with the English beside (s. 57, decision 0030), amounts in French.
+    assert f"Reçu / Receipt {invoice.property.address} Nº {number} / No. {number}" in text
+    assert "Montant reçu / Amount received 1 000,00 $" in text
+    assert "Reçu de / Received from Marie Tremblay, Unité 101 / Unit 101" in text
+    assert "Mode de paiement / Payment method Chèque / Cheque Référence / Reference Chèque 118" in text
+    assert "Solde de la facture après ce paiement / Balance of the invoice after this payment 234,50 $" in (
+        text
+    )

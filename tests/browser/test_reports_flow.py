@@ -37,7 +37,7 @@ WORDS = {
         "aging": "Âge des comptes",
         "late": "31–60 jours",
         "amount": "1\u00a0234,50\u00a0$",
-        "export": "Exporter les factures (CSV)",
+        "export": "Exporter les factures — CSV",
         "file": "factures-",
         "header": "Numéro,Unité,Titre",
     },
@@ -46,7 +46,7 @@ WORDS = {
         "aging": "Aging of balances due",
         "late": "31–60 days",
         "amount": "$1,234.50",
-        "export": "Export invoices (CSV)",
+        "export": "Export invoices — CSV",
         "file": "invoices-",
         "header": "Number,Unit,Title",
     },
@@ -83,7 +83,7 @@ def test_board_member_reads_aging_and_downloads_invoices(
     expect(row).to_contain_text(w["amount"])
     screenshot(page, f"rapports-{language}.png")
     with page.expect_download() as info:
-        page.get_by_role("link", name=w["export"]).click()
+        page.get_by_role("link", name=w["export"], exact=True).click()
     download = info.value
     assert download.suggested_filename.startswith(w["file"] + str(prop.pk))
     content = Path(download.path()).read_bytes()

@@ -22,7 +22,7 @@ from logis.invoicing.services import void_invoice
 from logis.payments.services import record_payment
 from logis.properties.models import Property, Unit
 from tests.documents.conftest import ADDRESS, SITE, pdf_text
-from tests.factories import InvoiceFactory, member
+from tests.factories import InvoiceFactory, member, outside_quebec
 
 # 3 a.m. in UTC on March 1st is still February 28 in Montréal: the issue date is the property's.
 PUBLISHED_AT = dt.datetime(2026, 3, 1, 3, 0, tzinfo=dt.UTC)
@@ -85,6 +85,7 @@ def test_an_open_invoice_in_french_says_who_owes_what_by_when_and_how_to_pay(
 
 
 def test_an_open_invoice_in_english_for_a_manager_who_reads_english(prop: Property, unit: Unit) -> None:
+    outside_quebec(prop)  # English alone: outside Quebec (in Quebec, tests/documents/test_charter.py)
     invoice = published(prop, unit, amount_paid=Decimal("234.56"))
     response = manager_client(prop, "en").get(pdf_url(invoice))
 
@@ -106,6 +107,8 @@ def test_an_open_invoice_in_english_for_a_manager_who_reads_english(prop: Proper
 def test_an_overdue_invoice_says_so(
     prop: Property, unit: Unit, language: str, status: str, balance: str
 ) -> None:
+    if language == "en":
+        outside_quebec(prop)  # in Quebec: French first (tests/documents/test_charter.py)
     invoice = published(prop, unit, due_date=today(prop) - dt.timedelta(days=3))
     text = pdf_text(manager_client(prop, language).get(pdf_url(invoice)))
     assert status in text and balance in text
@@ -121,6 +124,8 @@ def test_an_overdue_invoice_says_so(
 def test_a_paid_invoice_says_it_is_paid_and_no_longer_how_to_pay(
     prop: Property, unit: Unit, language: str, expected: list[str]
 ) -> None:
+    if language == "en":
+        outside_quebec(prop)  # in Quebec: French first (tests/documents/test_charter.py)
     invoice = published(prop, unit)
     manager = member(prop, Role.MANAGER, language=language)
     record_payment(
@@ -164,6 +169,8 @@ def test_a_paid_invoice_says_it_is_paid_and_no_longer_how_to_pay(
 def test_a_void_invoice_is_clearly_marked_with_its_reason(
     prop: Property, unit: Unit, language: str, expected: list[str], filename: str
 ) -> None:
+    if language == "en":
+        outside_quebec(prop)  # in Quebec: French first (tests/documents/test_charter.py)
     invoice = published(prop, unit)
     manager = member(prop, Role.MANAGER, language=language)
     void_invoice(actor=manager, invoice_id=invoice.pk, property=prop, reason="Facturée en double")
@@ -205,6 +212,8 @@ def test_a_void_invoice_that_had_payments_says_they_became_the_units_credit(
 def test_a_draft_says_prominently_it_is_not_an_invoice_and_has_no_number(
     prop: Property, unit: Unit, language: str, banner: str, title: str, filename: str
 ) -> None:
+    if language == "en":
+        outside_quebec(prop)  # in Quebec: French first (tests/documents/test_charter.py)
     draft = InvoiceFactory(property=prop, unit=unit, title="Cotisation de janvier", amount=Decimal("250.00"))
     response = manager_client(prop, language).get(pdf_url(draft))
     text = pdf_text(response)
@@ -238,6 +247,7 @@ def test_a_late_fee_invoice_says_which_invoice_it_belongs_to(prop: Property, uni
     assert "Frais de retard sur la facture nº 3 — Cotisation d'octobre" in pdf_text(
         manager_client(prop).get(pdf_url(fee))
     )
+    outside_quebec(prop)  # English alone: outside Quebec (in Quebec, tests/documents/test_charter.py)
     assert "Late fee on invoice no. 3 — Cotisation d'octobre" in pdf_text(
         manager_client(prop, "en").get(pdf_url(fee))
     )

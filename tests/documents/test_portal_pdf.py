@@ -21,7 +21,7 @@ from logis.payments.models import Payment, PaymentKind, PaymentStatus
 from logis.payments.services import record_payment, reverse_payment
 from logis.properties.models import Property, Unit
 from tests.documents.conftest import ADDRESS, pdf_text, resident_of
-from tests.factories import InvoiceFactory, PropertyFactory, UnitFactory, UserFactory, member
+from tests.factories import InvoiceFactory, PropertyFactory, UnitFactory, UserFactory, member, outside_quebec
 
 
 def published(unit: Unit, number: int, **kwargs: object) -> Invoice:
@@ -73,6 +73,9 @@ def test_a_resident_who_reads_english_gets_her_invoice_and_receipt_in_english(
 ) -> None:
     marie.language = "en"
     marie.save()
+    outside_quebec(
+        unit.property
+    )  # English alone: outside Quebec (in Quebec, tests/documents/test_charter.py)
     invoice = published(unit, 7)
     payment = pay(invoice)
     response = marie_client.get(invoice_pdf(invoice))

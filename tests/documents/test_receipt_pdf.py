@@ -24,7 +24,7 @@ from logis.payments.models import Payment, PaymentKind, PaymentStatus
 from logis.payments.services import record_payment, refund_payment, reverse_payment
 from logis.properties.models import Property, Unit
 from tests.documents.conftest import ADDRESS, pdf_text
-from tests.factories import InvoiceFactory, member
+from tests.factories import InvoiceFactory, member, outside_quebec
 
 PAID_ON = dt.date(2026, 2, 27)
 
@@ -93,6 +93,7 @@ def test_a_receipt_in_french_says_what_was_received_from_whom_for_which_invoice(
 def test_a_receipt_in_english_for_a_manager_who_reads_english(
     prop: Property, unit: Unit, manager: User
 ) -> None:
+    outside_quebec(prop)  # English alone: outside Quebec (in Quebec, tests/documents/test_charter.py)
     payment = pay(invoice_of(unit), manager, "1234.50")
     number = f"{prop.pk}-{payment.pk:06d}"
     response = client_of(member(prop, Role.TREASURER, language="en")).get(receipt_url(payment))
@@ -141,6 +142,8 @@ def test_the_receipt_number_and_balance_stay_what_they_were_when_the_payment_was
 def test_a_reversed_payments_receipt_says_it_was_reversed(
     prop: Property, unit: Unit, manager: User, language: str, expected: str
 ) -> None:
+    if language == "en":
+        outside_quebec(prop)  # in Quebec: French first (tests/documents/test_charter.py)
     payment = pay(invoice_of(unit), manager, "1000.00")
     reversal = reverse_payment(
         property=prop, payment_id=payment.pk, actor=manager, reason="Chèque sans provision"

@@ -19,7 +19,7 @@ from logis.invoicing.services import publish_invoice
 from logis.notifications.models import EmailMessage
 from logis.payments.services import record_payment
 from logis.properties.models import Occupancy, Property, Resident
-from tests.factories import OccupancyFactory, ResidentFactory
+from tests.factories import OccupancyFactory, ResidentFactory, outside_quebec
 from tests.notifications.conftest import run_worker
 from tests.smtp import SMTPServer
 
@@ -44,6 +44,7 @@ def test_publishing_sends_one_email_to_each_co_owner_who_asked_in_their_language
     draft_for: DraftMaker,
     smtp_server: SMTPServer,
 ) -> None:
+    outside_quebec(prop)  # John reads English alone: outside Quebec (tests/documents/test_charter.py)
     marie = resident_of_unit(language="fr")
     _co_owners(prop, marie)
     invoice = draft_for(marie)
@@ -67,6 +68,7 @@ def test_receipts_and_reminders_go_to_the_co_owners_who_asked_too(
     draft_for: DraftMaker,
     smtp_server: SMTPServer,
 ) -> None:
+    outside_quebec(prop)  # John reads English alone: outside Quebec (tests/documents/test_charter.py)
     marie = resident_of_unit(language="fr")
     _co_owners(prop, marie)
     invoice = draft_for(marie, notify_resident=False)

@@ -28,7 +28,7 @@ from logis.notifications.models import DeliveryStatus, EmailMessage
 from logis.notifications.selectors import emails_for_invoice
 from logis.notifications.tasks import deliver_email
 from logis.properties.models import Property, Resident
-from tests.factories import InvoiceFactory, OccupancyFactory, ResidentFactory, UnitFactory
+from tests.factories import InvoiceFactory, OccupancyFactory, ResidentFactory, UnitFactory, outside_quebec
 from tests.notifications.conftest import pending_tasks, run_worker, time_passes
 from tests.smtp import SMTPServer, body_text
 
@@ -167,8 +167,13 @@ def test_worker_delivers_the_email_in_french_to_a_french_resident(
 
 
 def test_worker_delivers_the_email_in_english_to_an_english_resident(
-    manager: User, resident_of_unit: ResidentMaker, draft_for: DraftMaker, smtp_server: SMTPServer
+    prop: Property,
+    manager: User,
+    resident_of_unit: ResidentMaker,
+    draft_for: DraftMaker,
+    smtp_server: SMTPServer,
 ) -> None:
+    outside_quebec(prop)  # English alone: outside Quebec (in Quebec, tests/documents/test_charter.py)
     resident = resident_of_unit(language="en", email="john@example.com", name="John Smith")
     invoice = draft_for(resident, title="Monthly condo fees", description="January dues.")
     # The manager works in French: the email is still written in the resident's language.

@@ -30,6 +30,15 @@ def test_an_organization_administrator_creates_a_property(founder: User, organiz
     prop = Property.objects.get(pk=data["id"])
     assert (prop.organization, prop.neq, prop.next_invoice_number) == (organization, "1234567890", 500)
     assert Membership.objects.get(property=prop, user=founder).role == Role.ADMIN
+    assert data["province"] == prop.province == "QC"  # not sent: Quebec
+
+
+def test_a_property_outside_quebec_through_the_api(founder: User, organization: Organization) -> None:
+    api = ApiClient(token_for(founder))
+    response = api.post("/properties", {**BODY, "name": "Tour Ottawa", "province": "ON"})
+    assert response.status_code == 201, response.content
+    assert response.json()["province"] == "ON"
+    assert api.post("/properties", {**BODY, "name": "Tour X", "province": "XX"}).status_code == 422
 
 
 def test_refusals(founder: User, organization: Organization) -> None:

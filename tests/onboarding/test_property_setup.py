@@ -182,6 +182,28 @@ def test_the_wizard_creates_the_property_at_its_last_step_and_opens_its_guiding_
     assert f"/p/{prop.pk}/units/add/" in page and f"/p/{prop.pk}/settings/members/" in page
     assert client.get(prop.logo.url).status_code == 200
     assert Client().get(prop.logo.url)["Content-Type"] == "image/png"  # emails: no sign-in needed
+    assert prop.province == "QC"  # not chosen: Quebec, the default
+
+
+def test_the_wizard_asks_the_province_and_refuses_an_unknown_one(
+    founder: User, organization: Organization
+) -> None:
+    client = Client()
+    client.force_login(founder)
+    client.post("/p/new/", {"step": "1", "name": "Tour Ontario"})
+    step2 = {
+        "step": "2",
+        "timezone": "America/Toronto",
+        "language": "fr",
+        "fiscal_year_start_month": "1",
+        "first_invoice_number": "1",
+    }
+    page = client.post("/p/new/", {**step2, "province": "XX"}).content.decode()
+    assert "Province ou territoire" in page and 'class="invalid-feedback' in page
+    client.post("/p/new/", {**step2, "province": "ON"})
+    assert "Ontario" in client.get("/p/new/?step=3").content.decode()
+    client.post("/p/new/", {"step": "3"})
+    assert Property.objects.get(name="Tour Ontario").province == "ON"
 
 
 def test_the_wizard_says_a_bad_logo_beside_the_field(founder: User, organization: Organization) -> None:
@@ -216,6 +238,7 @@ def test_property_settings_page_edits_and_is_read_only_for_others(
             "neq": "9876543210",
             "address": "1200, rue Principale",
             "timezone": "America/Halifax",
+            "province": "NS",
             "language": "en",
             "fiscal_year_start_month": "7",
             "first_invoice_number": "1001",
@@ -232,6 +255,7 @@ def test_property_settings_page_edits_and_is_read_only_for_others(
         7,
     )
     assert prop.logo.name.endswith(".jpg")
+    assert prop.province == "NS"  # outside Quebec: documents in the reader's language alone (0030)
     response = client.post(
         url,
         {

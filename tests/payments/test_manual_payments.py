@@ -130,6 +130,7 @@ def test_payment_totals_agree_with_the_invoices_amount_paid(prop, manager) -> No
         "returned": Decimal("50.00"),
         "net": Decimal("125.00"),
         "credit_applied": Decimal("0.00"),
+        "credit_refunded": Decimal("0.00"),
     }
     assert totals["net"] == paid
 

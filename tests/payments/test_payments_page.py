@@ -161,7 +161,7 @@ def test_payments_page_lists_method_invoice_unit_status_and_totals(prop, manager
     assert "U1" in html and "U2" in html and f"#{a.number}" in html
     assert "Réussi" in html or "Réussie" in html
     assert _total(html, "received") == "175,00 $"
-    assert _total(html, "returned") == "50,00 $"
+    assert _total(html, "returned") == "−50,00 $"  # money out is negative (decision 0030)
     assert _total(html, "net") == "125,00 $"
     assert _total(html, "credit_applied") == "0,00 $"
     # The button is a verb: Django admin's « Filtre » (the noun) must not win over ours.
@@ -176,7 +176,7 @@ def test_payments_page_filters_by_method_unit_kind_status_and_dates(prop, manage
     reverse_payment(property=prop, payment_id=p.pk, actor=manager, reason="erreur")
     assert _total(_page(manager_client, prop, method="interac"), "net") == "0,00 $"
     assert _total(_page(manager_client, prop, unit=str(a.unit_id)), "received") == "60,00 $"
-    assert _total(_page(manager_client, prop, kind="reversal"), "returned") == "50,00 $"
+    assert _total(_page(manager_client, prop, kind="reversal"), "returned") == "−50,00 $"
     assert _total(_page(manager_client, prop, status="succeeded"), "net") == "60,00 $"
     later = (TODAY.replace(year=TODAY.year + 1)).isoformat()
     assert "Aucun paiement ne correspond" in _page(manager_client, prop, date_from=later)

@@ -18,7 +18,7 @@ from logis.payments.models import PaymentKind
 from logis.payments.receipts import queue_payment_receipt_email
 from logis.payments.services import record_payment, reverse_payment
 from logis.properties.models import Property, Resident
-from tests.factories import InvoiceFactory, OccupancyFactory, UnitFactory
+from tests.factories import InvoiceFactory, OccupancyFactory, UnitFactory, outside_quebec
 
 TODAY = timezone.localdate()
 
@@ -72,6 +72,7 @@ def test_a_recorded_payment_queues_one_receipt_in_french_with_amount_method_and_
 
 
 def test_the_receipt_of_the_last_payment_says_the_invoice_is_paid_in_english(prop, manager) -> None:
+    outside_quebec(prop)  # English alone: outside Quebec (in Quebec, tests/documents/test_charter.py)
     invoice = invoice_for(prop, language="en")
     pay(prop, invoice, manager, "1234.50")
     message = EmailMessage.objects.get()

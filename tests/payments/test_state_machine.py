@@ -38,7 +38,13 @@ from logis.invoicing.models import Invoice, InvoiceStatus
 from logis.invoicing.selectors import invoice_summary
 from logis.payments import credits
 from logis.payments.models import CREDIT_METHOD, Payment, PaymentKind, PaymentStatus
-from logis.payments.selectors import PaymentFilters, payment_list, payment_totals, property_credit
+from logis.payments.selectors import (
+    PaymentFilters,
+    credit_refund_list,
+    payment_list,
+    payment_totals,
+    property_credit,
+)
 from logis.payments.services import MANUAL_METHODS, record_payment, refund_payment, reverse_payment
 from logis.properties.models import Property, Unit
 from logis.statements.selectors import LineKind, opening_balance, unit_statement
@@ -358,7 +364,11 @@ class Books(RuleBasedStateMachine):
         assert summary.total.count == len(open_) + len(paid)
 
         # 5: the Paiements totals.
-        totals = payment_totals(payment_list(property=self.prop, filters=PaymentFilters()))
+        every = PaymentFilters()
+        totals = payment_totals(
+            payment_list(property=self.prop, filters=every),
+            credit_refund_list(property=self.prop, filters=every),
+        )
         assert totals["net"] == totals["received"] - totals["returned"]
         money = [p for p in payments if p.method != CREDIT_METHOD and p.status == PaymentStatus.SUCCEEDED]
         assert totals["received"] == _sum([p.amount for p in money if p.kind == PaymentKind.PAYMENT])
@@ -366,12 +376,17 @@ class Books(RuleBasedStateMachine):
         unit_credit = property_credit(property=self.prop)
         refunded = credits.credit_refunded(property=self.prop)
         assert refunded == _sum(list(self.credit_refunded.values()))
-        assert totals["net"] == non_void_paid + unit_credit + refunded
+        # The Net is the money that moved: credit given back to a resident left the property (decision 0030).
+        assert totals["credit_refunded"] == refunded
+        assert totals["net"] == non_void_paid + unit_credit
         per_unit = [
-            payment_totals(payment_list(property=self.prop, filters=PaymentFilters(unit_id=u.pk)))
+            payment_totals(
+                payment_list(property=self.prop, filters=PaymentFilters(unit_id=u.pk)),
+                credit_refund_list(property=self.prop, filters=PaymentFilters(unit_id=u.pk)),
+            )
             for u in self.units
         ]
-        for key in ("received", "returned", "net", "credit_applied"):
+        for key in ("received", "returned", "net", "credit_applied", "credit_refunded"):
             assert _sum([t[key] for t in per_unit]) == totals[key]
 
         # 6: each unit's credit.

@@ -23,8 +23,8 @@ def test_dashboard_counts_units_residents_and_units_without_primary(
         response = manager_client.get(url)
     html = response.content.decode()
     assert (
-        len(ctx.captured_queries) <= 14
-    )  # constant: tests/reports/test_dashboard.py (+1: excess online payments)
+        len(ctx.captured_queries) <= 15
+    )  # constant: tests/reports/test_dashboard.py (+1: excess online payments, +1: credit refunded, 0030)
     assert html.count('<p class="fs-4 mb-1">2</p>') == 2  # units, and residents
     assert "1 unité n'a pas de résident principal" in html
     assert reverse("properties:unit_detail", args=[prop.pk, lonely.pk]) in html

@@ -156,7 +156,7 @@ def test_page_in_french_shows_buckets_amounts_and_resident(prop: Property, manag
         assert label in html
     assert "Élise Tremblay" in html
     assert "1\u00a0234,50\u00a0$" in html or "1\u202f234,50\u00a0$" in html
-    assert "Exporter les factures (CSV)" in html
+    assert "Exporter les factures" in html and "CSV (Excel, ;)" in html and "Excel (XLSX)" in html
 
 
 def test_page_in_english(prop: Property, manager: Any) -> None:

@@ -14,11 +14,11 @@ from django.test import Client
 from django.urls import reverse
 
 from logis.accounts.models import User
+from logis.core.csv_export import safe_cell
 from logis.core.dates import today_in
 from logis.invoicing.models import InvoiceStatus
 from logis.payments.models import Payment, PaymentKind, PaymentStatus
 from logis.properties.models import Property
-from logis.reports.views import safe_cell
 from tests.factories import InvoiceFactory, UnitFactory, open_invoice
 
 pytestmark = pytest.mark.django_db

@@ -7,6 +7,7 @@ from typing import Any
 from django import template
 from django.utils import formats, translation
 
+from logis.core.charter import SEPARATOR, document_languages
 from logis.core.dates import first_as_ordinal, table_date
 from logis.core.money import format_amount
 
@@ -17,6 +18,42 @@ register = template.Library()
 def money(value: Decimal | int | None) -> str:
     """``1 234,56 $`` in French, ``$1,234.56`` in English."""
     return format_amount(value)
+
+
+@register.filter
+def signed_money(value: Decimal | int | None) -> str:
+    """A signed figure of money moving: ``−20,00 $`` (a true minus sign) for money out, as the
+    Paiements list writes reversals and refunds."""
+    if value is None:
+        return ""
+    amount = Decimal(value)
+    return ("\u2212" if amount < 0 else "") + format_amount(abs(amount))
+
+
+@register.simple_tag
+def doc_label(prop: Any, msgid: str, msgctxt: str = "", **values: Any) -> str:
+    """A label of an invoice or a receipt shown on a page: in the reader's language, or, for a Quebec
+    property and a reader of another language, French with that language beside (« Solde dû / Balance
+    due »; Charter of the French language, s. 57, logis/core/charter.py). The msgid must be in a catalog
+    (the PDF's labels are), since makemessages does not read this tag."""
+
+    def make() -> str:
+        text = translation.pgettext(msgctxt, msgid) if msgctxt else translation.gettext(msgid)
+        return text % values if values else text
+
+    main, companion = document_languages(prop, translation.get_language())
+    if companion is None:
+        return make()
+    with translation.override(main):
+        french = make()
+    other = make()
+    return french if french == other else f"{french}{SEPARATOR}{other}"
+
+
+@register.filter
+def negate(value: Decimal | int | None) -> Decimal | None:
+    """Money out written as such: the « Reversed or refunded » total is shown negative."""
+    return None if value is None else -Decimal(value)
 
 
 @register.filter

@@ -1,0 +1,169 @@
+"""One table of typed columns, downloaded three ways (decision 0030): every report and list export of
+Logis builds a ``Table`` and ``table_response`` writes it.
+
+- ``csv``: the plain CSV tools and accountants import: ``,`` between cells, amounts ``1234.50``, dates
+  ``2026-12-05``, UTF-8 with a BOM;
+- ``csv-fr``: the CSV a French-Canadian Excel opens by a double click: ``;`` between cells (the list
+  separator of a fr-CA Windows, since the comma is its decimal separator), amounts ``1234,50``, UTF-8 with
+  a BOM (without it Excel reads the accents as Windows-1252);
+- ``xlsx``: a workbook: amounts are numbers shown with two decimals, dates are dates, a bold header row
+  that stays in view, columns wide enough for what they hold.
+
+Text cells are never formulas: in the CSVs a leading ``= + - @`` gets an apostrophe (``safe_cell``); in the
+workbook they are written as strings. A number or a date is typed, so a negative amount stays a number.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from enum import StrEnum
+
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+
+from logis.core.csv_export import BOM, plain_amount, safe_cell
+
+XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+MONEY_FORMAT = "#,##0.00"
+DATE_FORMAT = "yyyy-mm-dd"
+MAX_WIDTH = 60
+
+Cell = str | Decimal | dt.date | int | None
+
+
+class Kind(StrEnum):
+    TEXT = "text"
+    MONEY = "money"
+    DATE = "date"
+    INTEGER = "integer"
+
+
+class Format(StrEnum):
+    CSV = "csv"
+    CSV_FR = "csv-fr"
+    XLSX = "xlsx"
+
+
+@dataclass(frozen=True)
+class Column:
+    header: str
+    kind: Kind = Kind.TEXT
+    # Width in characters in the workbook; by default the header's, at least that of the kind's values.
+    width: int | None = None
+
+    def xlsx_width(self) -> int:
+        if self.width is not None:
+            return self.width
+        least = {Kind.MONEY: 14, Kind.DATE: 12, Kind.INTEGER: 10, Kind.TEXT: 16}[self.kind]
+        return min(max(len(self.header) + 2, least), MAX_WIDTH)
+
+
+@dataclass
+class Table:
+    """``rows`` hold typed values in the order of ``columns`` (``None``: an empty cell); they may be a
+    generator read after the view returned, so labels are translated before building the table."""
+
+    title: str
+    columns: list[Column]
+    rows: Iterable[Sequence[Cell]] = field(default_factory=list)
+
+
+def requested_format(request: HttpRequest) -> Format:
+    """``?format=csv-fr`` or ``?format=xlsx``; anything else (or nothing) is the plain CSV."""
+    try:
+        return Format(request.GET.get("format", Format.CSV))
+    except ValueError:
+        return Format.CSV
+
+
+def _text(column: Column, value: Cell, *, decimal_comma: bool) -> str:
+    if value is None or value == "":
+        return ""
+    if column.kind == Kind.MONEY:
+        text = plain_amount(Decimal(value))  # type: ignore[arg-type]
+        return text.replace(".", ",") if decimal_comma else text
+    if column.kind == Kind.DATE:
+        return value.isoformat() if isinstance(value, dt.date) else str(value)
+    if column.kind == Kind.INTEGER:
+        return str(value)
+    return safe_cell(value)
+
+
+class _Echo:
+    def write(self, value: str) -> str:
+        return value
+
+
+def csv_lines(table: Table, *, french: bool) -> Iterator[str]:
+    """The table as CSV lines, the first with the BOM and the header."""
+    writer = csv.writer(_Echo(), delimiter=";" if french else ",", lineterminator="\r\n")
+    yield BOM + writer.writerow([safe_cell(c.header) for c in table.columns])
+    for row in table.rows:
+        yield writer.writerow(
+            [_text(c, v, decimal_comma=french) for c, v in zip(table.columns, row, strict=True)]
+        )
+
+
+def xlsx_bytes(table: Table) -> bytes:
+    """The table as an XLSX workbook of one sheet (write-only: constant memory per row)."""
+    from openpyxl import Workbook  # type: ignore[import-untyped]
+    from openpyxl.cell import WriteOnlyCell  # type: ignore[import-untyped]
+    from openpyxl.styles import Font  # type: ignore[import-untyped]
+    from openpyxl.utils import get_column_letter  # type: ignore[import-untyped]
+
+    book = Workbook(write_only=True)
+    # A sheet's name: at most 31 characters, none of : \ / ? * [ ].
+    sheet = book.create_sheet(title="".join(ch for ch in table.title if ch not in ":\\/?*[]")[:31] or "Logis")
+    for index, column in enumerate(table.columns, start=1):
+        sheet.column_dimensions[get_column_letter(index)].width = column.xlsx_width()
+    sheet.freeze_panes = "A2"
+    bold = Font(bold=True)
+    header = []
+    for column in table.columns:
+        cell = WriteOnlyCell(sheet, value=column.header)
+        cell.data_type = "s"
+        cell.font = bold
+        header.append(cell)
+    sheet.append(header)
+    for row in table.rows:
+        cells = []
+        for column, value in zip(table.columns, row, strict=True):
+            cells.append(_xlsx_cell(sheet, column, value, WriteOnlyCell))
+        sheet.append(cells)
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def _xlsx_cell(sheet: object, column: Column, value: Cell, factory: type) -> object:
+    if value is None or value == "":
+        return factory(sheet, value=None)
+    if column.kind == Kind.MONEY:
+        cell = factory(sheet, value=Decimal(value).quantize(Decimal("0.01")))  # type: ignore[arg-type]
+        cell.number_format = MONEY_FORMAT
+    elif column.kind == Kind.DATE:
+        cell = factory(sheet, value=value)
+        cell.number_format = DATE_FORMAT
+    elif column.kind == Kind.INTEGER:
+        cell = factory(sheet, value=int(value))  # type: ignore[arg-type]
+    else:
+        cell = factory(sheet, value=str(value))
+        cell.data_type = "s"  # « =SUM(...) » typed by someone stays text, never a formula
+    return cell
+
+
+def table_response(table: Table, *, filename: str, fmt: Format) -> HttpResponse | StreamingHttpResponse:
+    """The table as an attachment ``<filename>.csv`` / ``<filename>.xlsx`` in the format asked for."""
+    if fmt == Format.XLSX:
+        response = HttpResponse(xlsx_bytes(table), content_type=XLSX_CONTENT_TYPE)
+        response["Content-Disposition"] = f'attachment; filename="{filename}.xlsx"'
+        return response
+    french = fmt == Format.CSV_FR
+    streamed = StreamingHttpResponse(csv_lines(table, french=french), content_type="text/csv; charset=utf-8")
+    suffix = "-excel" if french else ""
+    streamed["Content-Disposition"] = f'attachment; filename="{filename}{suffix}.csv"'
+    return streamed
