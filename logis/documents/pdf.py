@@ -664,7 +664,12 @@ def render_remittance_pdf(document: RemittanceDocument) -> bytes:
         )
     if remittance.excess > 0:
         cells.append(
-            [_p(_("Credit to the unit's account"), st.body), "", _p(format_amount(remittance.excess), right), ""]
+            [
+                _p(_("Credit to the unit's account"), st.body),
+                "",
+                _p(format_amount(remittance.excess), right),
+                "",
+            ]
         )
     story += [
         _table(
@@ -683,5 +688,9 @@ def render_remittance_pdf(document: RemittanceDocument) -> bytes:
         story.append(_p(_("Thank you for your payment."), st.strong))
     title = remittance_title(document)
     return _build(
-        story, title=f"{title} — {prop.name}", author=prop.name, footer=f"{prop.name} — {title}", watermark=None
+        story,
+        title=f"{title} — {prop.name}",
+        author=prop.name,
+        footer=f"{prop.name} — {title}",
+        watermark=None,
     )

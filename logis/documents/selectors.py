@@ -220,7 +220,9 @@ def remittance_number(remittance: Remittance) -> str:
     return f"{remittance.property_id}-R{remittance.pk:06d}"
 
 
-def remittance_document(*, remittances: QuerySet[Remittance], remittance_id: int) -> RemittanceDocument | None:
+def remittance_document(
+    *, remittances: QuerySet[Remittance], remittance_id: int
+) -> RemittanceDocument | None:
     """The receipt of remittance ``remittance_id`` if ``remittances`` holds it; four queries.
 
     Each invoice's balance after is its amount less what its payments recorded up to this remittance's
@@ -229,9 +231,7 @@ def remittance_document(*, remittances: QuerySet[Remittance], remittance_id: int
     remittance = remittances.filter(pk=remittance_id).select_related("unit", "property").first()
     if remittance is None:
         return None
-    paid = list(
-        remittance.payments.filter(kind=PaymentKind.PAYMENT).select_related("invoice").order_by("pk")
-    )
+    paid = list(remittance.payments.filter(kind=PaymentKind.PAYMENT).select_related("invoice").order_by("pk"))
     rows = Payment.objects.filter(
         invoice_id__in=[p.invoice_id for p in paid], status=PaymentStatus.SUCCEEDED
     ).values_list("pk", "invoice_id", "kind", "amount")

@@ -143,7 +143,8 @@ class Remittance(models.Model):
         constraints = [
             models.CheckConstraint(condition=Q(amount__gt=0), name="remittance_amount_positive"),
             models.CheckConstraint(
-                condition=Q(excess__gte=0) & Q(excess__lte=models.F("amount")), name="remittance_excess_within"
+                condition=Q(excess__gte=0) & Q(excess__lte=models.F("amount")),
+                name="remittance_excess_within",
             ),
             models.CheckConstraint(
                 condition=LessThanOrEqual(Length("note"), NOTE_MAX), name="remittance_note_length"

@@ -144,7 +144,9 @@ def render_remittance_receipt(
 def queue_remittance_receipt_email(*, remittance: Remittance) -> EmailMessage | None:
     """Queue the one receipt of a remittance to the unit's primary resident (and the co-owners who asked),
     in the transaction that records it; None when nobody can receive it or no invoice was paid."""
-    first = remittance.payments.filter(kind=PaymentKind.PAYMENT).select_related("invoice").order_by("pk").first()
+    first = (
+        remittance.payments.filter(kind=PaymentKind.PAYMENT).select_related("invoice").order_by("pk").first()
+    )
     if first is None:
         return None
     return queue_resident_email(

@@ -249,9 +249,7 @@ def record_remittance(
 
 def shares(remittance: Remittance) -> list[Payment]:
     """The payments of a remittance (money received), in the order they were applied."""
-    return list(
-        remittance.payments.filter(kind=PaymentKind.PAYMENT).select_related("invoice").order_by("pk")
-    )
+    return list(remittance.payments.filter(kind=PaymentKind.PAYMENT).select_related("invoice").order_by("pk"))
 
 
 def reverse_remittance(*, property: Property, remittance_id: int, actor: User, reason: str) -> Remittance:
@@ -259,7 +257,9 @@ def reverse_remittance(*, property: Property, remittance_id: int, actor: User, r
     credit its excess gave the unit is taken back, together or not at all."""
     with transaction.atomic():
         require(actor, Action.RECORD_PAYMENT, property)
-        remittance = Remittance.objects.select_for_update().filter(pk=remittance_id, property=property).first()
+        remittance = (
+            Remittance.objects.select_for_update().filter(pk=remittance_id, property=property).first()
+        )
         if remittance is None:
             raise NotFound(_("This payment does not exist."))
         if remittance.reversed_at is not None:
@@ -274,7 +274,11 @@ def reverse_remittance(*, property: Property, remittance_id: int, actor: User, r
         for payment in shares(remittance):
             if payment.status == PaymentStatus.SUCCEEDED:
                 services.reverse_payment(
-                    property=property, payment_id=payment.pk, actor=actor, reason=reason, whole_remittance=True
+                    property=property,
+                    payment_id=payment.pk,
+                    actor=actor,
+                    reason=reason,
+                    whole_remittance=True,
                 )
         if remittance.excess > 0:
             unit = Unit.objects.select_for_update().get(pk=remittance.unit_id)
