@@ -286,8 +286,8 @@ def reverse_remittance(*, property: Property, remittance_id: int, actor: User, r
             if available < remittance.excess:
                 raise InvalidTransition(
                     _(
-                        "The credit this payment left on the unit's account (%(excess)s) has been used since: "
-                        "reverse or refund what used it first."
+                        "The credit this payment left on the unit's account (%(excess)s) has been used "
+                        "since: reverse or refund what used it first."
                     )
                     % {"excess": format_amount(remittance.excess)}
                 )

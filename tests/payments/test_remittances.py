@@ -81,7 +81,7 @@ def test_without_a_choice_the_oldest_amounts_are_paid_first(setup) -> None:  # t
 
 
 def test_late_fees_are_paid_before_older_capital(setup) -> None:  # type: ignore[no-untyped-def]
-    prop, manager, unit, old, mid, new = setup
+    prop, manager, unit, old, _mid, _new = setup
     fee = open_invoice(prop, number=4, amount=Decimal("25.00"), unit=unit, due_date=TODAY)
     LateFee.objects.create(
         property=prop,
@@ -99,7 +99,7 @@ def test_late_fees_are_paid_before_older_capital(setup) -> None:  # type: ignore
 
 
 def test_the_invoices_the_payer_chose_are_paid_first(setup) -> None:  # type: ignore[no-untyped-def]
-    prop, manager, unit, old, mid, new = setup
+    prop, manager, unit, old, _mid, new = setup
     remittance = pay(prop, manager, unit, "350.00", designated=[new.pk])
     paid = list(remittance.payments.order_by("pk").values_list("invoice_id", "amount", "imputation"))
     assert paid == [(new.pk, Decimal("300.00"), "designated"), (old.pk, Decimal("50.00"), "oldest_due")]
@@ -116,7 +116,7 @@ def test_the_excess_becomes_unit_credit_and_nothing_is_lost(setup) -> None:  # t
 
 
 def test_one_receipt_email_lists_each_invoice_and_the_rule(setup) -> None:  # type: ignore[no-untyped-def]
-    prop, manager, unit, old, mid, new = setup
+    prop, manager, unit, _old, _mid, _new = setup
     pay(prop, manager, unit, "300.00")
     messages = list(EmailMessage.objects.filter(to_email="marie@example.com"))
     assert len(messages) == 1
@@ -135,7 +135,7 @@ def test_the_same_form_sent_twice_records_once(setup) -> None:  # type: ignore[n
 
 
 def test_refuses_bad_input_beside_the_field(setup) -> None:  # type: ignore[no-untyped-def]
-    prop, manager, unit, old, *_ = setup
+    prop, manager, unit, _old, *_ = setup
     with pytest.raises(ValidationError) as caught:
         record_remittance(
             property=prop,
@@ -162,7 +162,7 @@ def test_a_board_member_cannot_record(setup) -> None:  # type: ignore[no-untyped
 
 
 def test_reversing_reverses_every_payment_and_the_credit(setup) -> None:  # type: ignore[no-untyped-def]
-    prop, manager, unit, old, mid, new = setup
+    prop, manager, unit, _old, _mid, _new = setup
     remittance = pay(prop, manager, unit, "650.00")
     one = remittance.payments.first()
     with pytest.raises(InvalidTransition):
@@ -179,7 +179,7 @@ def test_reversing_reverses_every_payment_and_the_credit(setup) -> None:  # type
 
 
 def test_manager_previews_then_records_and_sees_the_receipt(setup) -> None:  # type: ignore[no-untyped-def]
-    prop, manager, unit, old, mid, new = setup
+    prop, manager, unit, _old, _mid, _new = setup
     client = Client()
     client.force_login(manager)
     url = reverse("payments:record_remittance", args=[prop.pk, unit.pk])
