@@ -19,7 +19,14 @@ from logis.invoicing.models import Invoice, InvoiceStatus
 from logis.payments.models import Payment, Remittance
 from logis.properties.models import Unit
 from tests.browser.helpers import axe_violations, page_overflow
-from tests.factories import OccupancyFactory, PropertyFactory, ResidentFactory, UnitFactory, member, open_invoice
+from tests.factories import (
+    OccupancyFactory,
+    PropertyFactory,
+    ResidentFactory,
+    UnitFactory,
+    member,
+    open_invoice,
+)
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -82,7 +89,11 @@ def test_a_manager_records_one_cheque_that_pays_three_invoices(
     OccupancyFactory(unit=unit, resident=marie, is_primary=True)
     for number, amount, days in [(1, "100.00", -60), (2, "200.00", -30), (3, "300.00", 5)]:
         open_invoice(
-            prop, number=number, amount=Decimal(amount), unit=unit, title=f"Frais de condo {number}",
+            prop,
+            number=number,
+            amount=Decimal(amount),
+            unit=unit,
+            title=f"Frais de condo {number}",
             due_date=today + dt.timedelta(days=days),
         )
     page.set_viewport_size({"width": width, "height": 900})
@@ -107,7 +118,9 @@ def test_a_manager_records_one_cheque_that_pays_three_invoices(
     expect(page.get_by_text(w["rule"])).to_be_visible()
     table = page.get_by_role("table")
     for number in (1, 2, 3):
-        expect(table.get_by_role("row").filter(has_text=f"Frais de condo {number}")).to_contain_text(w["oldest"])
+        expect(table.get_by_role("row").filter(has_text=f"Frais de condo {number}")).to_contain_text(
+            w["oldest"]
+        )
     expect(table).to_contain_text(w["credit"])
     _clean(page, width)
 

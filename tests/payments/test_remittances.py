@@ -218,3 +218,27 @@ def test_another_property_answers_404(setup) -> None:  # type: ignore[no-untyped
     remittance = pay(prop, manager, unit, "10.00")
     assert client.get(reverse("payments:record_remittance", args=[other.pk, unit.pk])).status_code == 404
     assert client.get(reverse("payments:remittance", args=[other.pk, remittance.pk])).status_code == 404
+
+
+def test_the_api_records_a_remittance_with_a_designation(setup) -> None:  # type: ignore[no-untyped-def]
+    from tests.api.conftest import token_for
+
+    prop, manager, unit, old, _mid, new = setup
+    client = Client()
+    url = f"/api/v1/properties/{prop.pk}/units/{unit.pk}/remittances"
+    body = {"amount": "350.00", "paid_on": TODAY.isoformat(), "method": "cheque", "invoices": [new.pk]}
+    headers = {"HTTP_AUTHORIZATION": f"Bearer {token_for(manager)}", "HTTP_IDEMPOTENCY_KEY": "k-1"}
+    first = client.post(url, body, content_type="application/json", **headers)
+    assert first.status_code == 201, first.content
+    data = first.json()
+    assert data["rule"] == "designated"
+    assert [(p["invoice"], p["amount"]) for p in data["payments"]] == [(new.pk, "300.00"), (old.pk, "50.00")]
+    again = client.post(url, body, content_type="application/json", **headers)
+    assert again.status_code == 200 and again.json()["id"] == data["id"]
+    bad = client.post(
+        url,
+        {**body, "invoices": [999999]},
+        content_type="application/json",
+        **headers | {"HTTP_IDEMPOTENCY_KEY": "k-2"},
+    )
+    assert bad.status_code == 422 and "invoices" in bad.content.decode()
