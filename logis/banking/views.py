@@ -11,8 +11,9 @@ from typing import Any
 from django.contrib import messages
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.text import slugify
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
+from django.utils.translation import ngettext, pgettext
 from django.views.decorators.http import require_http_methods, require_POST
 
 from logis.accounts.models import User
@@ -23,6 +24,8 @@ from logis.banking.parsing import DATE_FORMAT_LABELS, PRESETS
 from logis.core.dates import today_in
 from logis.core.errors import NotFound, PermissionDenied, ValidationError
 from logis.core.permissions import Action
+from logis.documents.pdf import DepositSlip, SlipRow, render_deposit_slip_pdf
+from logis.documents.responses import pdf_response
 from logis.invoicing.models import Invoice
 from logis.properties.access import PropertyRequest, property_view
 from logis.properties.models import Unit
@@ -344,6 +347,37 @@ def _batch_context(request: PropertyRequest, batch: DepositBatch) -> dict[str, A
 def batch_detail(request: PropertyRequest, batch_id: int) -> HttpResponse:
     batch = _batch(request, batch_id)
     return render(request, "banking/batch_detail.html", _batch_context(request, batch))
+
+
+@property_view(Action.VIEW_PROPERTY)
+def batch_slip_pdf(request: PropertyRequest, batch_id: int) -> HttpResponse:
+    """The deposit slip as a PDF (documents app, ReportLab), in the reader's language."""
+    batch = _batch(request, batch_id)
+    slip = DepositSlip(
+        property=request.property,
+        number=batch.number,
+        deposited_on=batch.deposited_on,
+        note=batch.note,
+        rows=[
+            SlipRow(
+                unit_number=item.payment.unit.number,
+                cheque_number=item.cheque_number,
+                invoice=" ".join(
+                    part
+                    for part in (
+                        f"#{item.payment.invoice.number}" if item.payment.invoice.number else "",
+                        item.payment.invoice.title,
+                    )
+                    if part
+                ),
+                amount=item.payment.amount,
+            )
+            for item in batch.items.all()
+        ],
+    )
+    word = pgettext("file name", "deposit-slip")
+    filename = f"{slugify(word)}-{batch.number}.pdf"
+    return pdf_response(render_deposit_slip_pdf(slip), filename)
 
 
 @property_view(Action.VIEW_PROPERTY)

@@ -694,3 +694,94 @@ def render_remittance_pdf(document: RemittanceDocument) -> bytes:
         footer=f"{prop.name} — {title}",
         watermark=None,
     )
+
+
+@dataclass(frozen=True)
+class SlipRow:
+    """One cheque of a deposit slip (plain values: the banking app, above documents, hands them over)."""
+
+    unit_number: str
+    cheque_number: str
+    invoice: str
+    amount: Decimal
+
+
+@dataclass(frozen=True)
+class DepositSlip:
+    property: Property
+    number: int
+    deposited_on: dt.date
+    note: str
+    rows: Sequence[SlipRow]
+
+
+def render_deposit_slip_pdf(slip: DepositSlip) -> bytes:
+    """The deposit slip (bordereau de dépôt) of cheques taken to the bank together, as a PDF in the active
+    language: the syndicate, the date, each cheque (unit, number, invoice, amount), the total, a signature."""
+    st = _styles()
+    prop = slip.property
+    title = _("Deposit slip")
+    story: list[Flowable] = [
+        _header(
+            st,
+            property_name=prop.name,
+            address=prop.address,
+            prop=prop,
+            title=title,
+            number=_("No. %(number)s") % {"number": slip.number},
+        ),
+        Spacer(1, 12),
+        _facts(st, [(_("Deposit date"), page_date(slip.deposited_on))], WIDTH, label_share=0.35),
+    ]
+    if slip.note:
+        story.append(_p(slip.note, st.body))
+    story.append(Spacer(1, 12))
+    cells: list[list[Any]] = [
+        [
+            _p(_("Unit"), st.label),
+            _p(_("Cheque number"), st.label),
+            _p(pgettext("pdf document", "Invoice"), st.label),
+            _p(_("Amount"), st.label_right),
+        ]
+    ]
+    for row in slip.rows:
+        cells.append(
+            [
+                _p(row.unit_number, st.body),
+                _p(row.cheque_number or "—", st.body),
+                _p(row.invoice, st.body),
+                _p(format_amount(row.amount), st.amount),
+            ]
+        )
+    count = len(slip.rows)
+    cells.append(
+        [
+            _p(
+                translation.ngettext("Total, %(count)s cheque", "Total, %(count)s cheques", count)
+                % {"count": count},
+                st.strong,
+            ),
+            "",
+            "",
+            _p(format_amount(sum((r.amount for r in slip.rows), Decimal("0.00"))), st.amount_strong),
+        ]
+    )
+    story += [
+        _table(
+            cells,
+            [WIDTH * 0.14, WIDTH * 0.2, WIDTH * 0.46, WIDTH * 0.2],
+            [
+                ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                ("LINEBELOW", (0, 0), (-1, 0), 0.75, RULE),
+                ("LINEBELOW", (0, 1), (-1, -2), 0.25, RULE),
+                ("LINEABOVE", (0, -1), (-1, -1), 0.75, INK),
+                ("LEFTPADDING", (0, 0), (0, -1), 0),
+            ],
+        ),
+        Spacer(1, 36),
+        _p(_("Signature:") + " ____________________________", st.body),
+    ]
+    name = f"{title} {slip.number}"
+    return _build(
+        story, title=f"{name} — {prop.name}", author=prop.name, footer=f"{prop.name} — {name}", watermark=None
+    )

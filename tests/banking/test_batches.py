@@ -15,6 +15,7 @@ from logis.core.errors import ValidationError
 from logis.notifications.models import EmailMessage
 from logis.payments.models import Payment
 from tests.banking.scenario import syndicate
+from tests.documents.conftest import pdf_text
 
 pytestmark = pytest.mark.django_db
 TODAY = dt.date.today()
@@ -87,3 +88,6 @@ def test_the_page_adds_rows_records_and_prints_the_slip() -> None:
     slip = client.get(f"/p/{s.prop.pk}/bank/deposits/{batch.pk}/slip/")
     body = slip.content.decode()
     assert slip.status_code == 200 and "Bordereau de dépôt" in body and "0099" in body and "300,00" in body
+    assert f"/p/{s.prop.pk}/bank/deposits/{batch.pk}/slip.pdf" in body
+    pdf = pdf_text(client.get(f"/p/{s.prop.pk}/bank/deposits/{batch.pk}/slip.pdf"))
+    assert "Bordereau de dépôt" in pdf and "0099" in pdf and "300,00" in pdf and "Signature" in pdf

@@ -23,6 +23,7 @@ from logis.payments.models import Payment, PaymentKind, Remittance
 from logis.payments.remittances import record_remittance, reverse_remittance
 from logis.payments.services import reverse_payment
 from logis.properties.models import Unit
+from tests.documents.conftest import pdf_text
 from tests.factories import (
     OccupancyFactory,
     PropertyFactory,
@@ -206,8 +207,9 @@ def test_manager_previews_then_records_and_sees_the_receipt(setup) -> None:  # t
     assert done.status_code == 302 and done["Location"].endswith(f"/several-invoices/{remittance.pk}/")
     page = client.get(done["Location"]).content.decode()
     assert page.count("/invoices/") >= 3
-    pdf = client.get(reverse("payments:remittance_pdf", args=[prop.pk, remittance.pk]))
-    assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
+    pdf = pdf_text(client.get(reverse("payments:remittance_pdf", args=[prop.pk, remittance.pk])))
+    assert "Imputé d'abord aux frais de retard et intérêts, puis aux montants les plus anciens." in pdf
+    assert pdf.count("Montant dû le plus ancien d'abord") == 3
 
 
 def test_another_property_answers_404(setup) -> None:  # type: ignore[no-untyped-def]
