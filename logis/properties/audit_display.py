@@ -57,6 +57,8 @@ VERBS: dict[str, Promise] = {
     "payment.recorded": _("Payment recorded"),
     "payment.reversed": _("Payment reversed"),
     "payment.refunded": _("Payment refunded"),
+    "remittance.recorded": _("Payment for several invoices recorded"),
+    "remittance.reversed": _("Payment for several invoices reversed"),
     "payment.checkout_started": _("Online payment started"),
     "payment.online_succeeded": _("Online payment received"),
     "payment.online_pending": _("Online payment pending"),
