@@ -35,6 +35,8 @@ from logis.api.schemas import (
     PropertyOut,
     PropertyPage,
     PublishOut,
+    RemittanceIn,
+    RemittanceOut,
     ReverseIn,
     SummaryOut,
     UnitPage,
@@ -49,8 +51,10 @@ from logis.invoicing import selectors as invoice_selectors
 from logis.invoicing import services as invoice_services
 from logis.invoicing.lines import LineInput, lines_summary
 from logis.invoicing.models import Invoice
+from logis.payments import remittances
 from logis.payments import selectors as payment_selectors
 from logis.payments import services as payment_services
+from logis.payments.models import Remittance
 from logis.properties import selectors as property_selectors
 from logis.properties import setup as property_setup
 
@@ -59,6 +63,7 @@ router = Router()
 PropertyId = Path(..., ge=1, le=MAX_ID, description="A property's id.")
 InvoiceId = Path(..., ge=1, le=MAX_ID, description="An invoice's id.")
 PaymentId = Path(..., ge=1, le=MAX_ID, description="A payment's id.")
+UnitId = Path(..., ge=1, le=MAX_ID, description="A unit's id.")
 
 READ_ERRORS: dict[int, Any] = {401: MessageOut, 404: MessageOut, 422: FieldErrorsOut, 429: MessageOut}
 WRITE_ERRORS: dict[int, Any] = {**READ_ERRORS, 400: FieldErrorsOut, 403: MessageOut, 409: MessageOut}
@@ -456,6 +461,65 @@ def reverse_payment(
         actor=access.user, property=access.property, payment_id=payment_id, reason=payload.reason
     )
     return Status(201, _payment_result(access, reversal.pk))
+
+
+@router.post(
+    "/properties/{int:property_id}/units/{int:unit_id}/remittances",
+    response={201: RemittanceOut, 200: RemittanceOut, **WRITE_ERRORS},
+    summary="Record one payment for several invoices",
+    description=(
+        "One cheque or transfer for several open invoices of a unit (decision 0032): applied to the "
+        "``invoices`` designated, otherwise to late fees and interest first, then to the oldest amounts due "
+        "(C.c.Q. art. 1569–1572); one payment per invoice paid, the excess to the unit's credit, one receipt "
+        "queued. ``Idempotency-Key`` as for a single payment."
+    ),
+    tags=["payments"],
+)
+def record_remittance(
+    request: HttpRequest,
+    payload: RemittanceIn,
+    property_id: int = PropertyId,
+    unit_id: int = UnitId,
+    idempotency_key: str | None = Header(
+        None,
+        alias="Idempotency-Key",
+        description="Any string of 1 to 255 printable ASCII characters, unique per payment to record.",
+    ),
+) -> Status[dict[str, Any]]:
+    access = property_for(request, property_id, Action.RECORD_PAYMENT)
+    token = _creation_token(access, idempotency_key, "remittance")
+    existed = token is not None and Remittance.objects.filter(request_token=token).exists()
+    remittance = remittances.record_remittance(
+        actor=access.user,
+        property=access.property,
+        unit_id=unit_id,
+        amount=payload.amount,
+        paid_on=payload.paid_on,
+        method=payload.method.value,
+        reference=payload.reference,
+        note=payload.note,
+        payer=payload.payer,
+        designated=payload.invoices,
+        request_token=token,
+    )
+    payments = (
+        payment_selectors.payment_list(property=access.property, filters=payment_selectors.PaymentFilters())
+        .filter(remittance=remittance, kind="payment")
+        .order_by("pk")
+    )
+    body = {
+        "id": remittance.pk,
+        "unit": remittance.unit_id,
+        "amount": remittance.amount,
+        "paid_on": remittance.paid_on,
+        "method": remittance.method,
+        "reference": remittance.reference,
+        "payer": remittance.payer,
+        "rule": remittance.rule,
+        "excess": remittance.excess,
+        "payments": list(payments),
+    }
+    return Status(200 if existed else 201, body)
 
 
 def _payment_result(access: PropertyAccess, payment_id: int) -> dict[str, Any]:

@@ -469,6 +469,41 @@ class PaymentIn(StrictSchema):
     note: Note = ""
 
 
+class RemittanceIn(StrictSchema):
+    amount: MoneyIn = Field(
+        description='Greater than 0, as a string: "650.00". What no invoice needs becomes the unit\'s credit.'
+    )
+    paid_on: DateIn = Field(description="The date it was paid; not in the future (property's time zone).")
+    method: ManualMethodCode
+    reference: Reference = Field("", description="Cheque number, transfer reference…")
+    payer: Annotated[str, BeforeValidator(_text_in), Field(max_length=200)] = Field(
+        "", description="Who paid, as the receipt's « Reçu de » says; the unit's primary resident if empty."
+    )
+    note: Note = ""
+    invoices: list[BodyId] = Field(
+        default_factory=list,
+        max_length=500,
+        description=(
+            "The open invoices of the unit the payer designated (art. 1569 C.c.Q.), paid first in this "
+            "order; "
+            "empty: late fees and interest first, then the oldest amounts due (art. 1570–1572)."
+        ),
+    )
+
+
+class RemittanceOut(Schema):
+    id: int
+    unit: int = Field(description="The unit's id.")
+    amount: MoneyOut
+    paid_on: dt.date
+    method: PaymentMethodCode
+    reference: str
+    payer: str
+    rule: str = Field(description="``designated`` when the payer chose invoices, else ``default``.")
+    excess: MoneyOut = Field(description="What went to the unit's credit.")
+    payments: list[PaymentOut] = Field(description="One payment per invoice paid, with its amount.")
+
+
 class ReverseIn(StrictSchema):
     reason: Reason = Field(description="Why the payment is reversed (required).")
 

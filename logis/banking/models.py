@@ -5,6 +5,8 @@ overlapping one, uploaded twice records nothing twice) and the payment it became
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -121,9 +123,19 @@ class DepositItem(models.Model):
     batch = models.ForeignKey(DepositBatch, on_delete=models.PROTECT, related_name="items")
     cheque_number = models.CharField(_("cheque number"), max_length=30, blank=True)
     payment = models.OneToOneField("payments.Payment", on_delete=models.PROTECT, related_name="deposit_item")
+    # A cheque split over several invoices of the unit (decision 0032): its remittance; ``payment`` is then
+    # the remittance's first share.
+    remittance = models.ForeignKey(
+        "payments.Remittance", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
 
     class Meta:
         ordering = ["id"]
 
     def __str__(self) -> str:
         return self.cheque_number
+
+    @property
+    def amount(self) -> Decimal:
+        """The cheque's amount: its remittance's when it was split, else its one payment's."""
+        return self.remittance.amount if self.remittance is not None else self.payment.amount

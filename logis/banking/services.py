@@ -24,6 +24,7 @@ from logis.core.errors import DomainError, InvalidTransition, NotFound, Validati
 from logis.core.money import format_amount
 from logis.core.permissions import Action, require
 from logis.invoicing.models import Invoice, InvoiceStatus
+from logis.payments import remittances
 from logis.payments import services as payment_services
 from logis.properties.models import PaymentMethod, Property, Unit
 
@@ -294,7 +295,7 @@ def record_deposit_batch(
         units = {
             u.pk: u for u in Unit.objects.filter(property=property, pk__in=[r.unit_id for _i, r in filled])
         }
-        plan: list[tuple[int, ChequeRow, Invoice]] = []
+        plan: list[tuple[int, ChequeRow, Invoice | None]] = []
         taken: dict[int, Decimal] = {}
         for i, row in filled:
             unit = units.get(row.unit_id or 0)
@@ -308,6 +309,18 @@ def record_deposit_batch(
                 continue
             invoice = _invoice_for_cheque(unit, row.amount, taken)
             if invoice is None:
+                # No one invoice takes it whole: split it over the unit's open invoices by imputation
+                # (art. 1569-1572, decision 0032), when together they owe at least the cheque.
+                proposal = remittances.propose(unit=unit, amount=row.amount)
+                left = [(s.invoice.pk, s.amount) for s in proposal.shares]
+                if proposal.excess == 0 and all(
+                    s.invoice.amount - s.invoice.amount_paid - taken.get(pk, Decimal("0")) >= amount
+                    for (pk, amount), s in zip(left, proposal.shares, strict=True)
+                ):
+                    for pk, amount in left:
+                        taken[pk] = taken.get(pk, Decimal("0")) + amount
+                    plan.append((i, row, None))
+                    continue
                 errors[f"rows-{i}-amount"] = _(
                     "Unit %(unit)s has no open invoice with a balance of at least %(amount)s."
                 ) % {"unit": unit.number, "amount": format_amount(row.amount)}
@@ -339,6 +352,29 @@ def record_deposit_batch(
             }
         for i, row, invoice in plan:
             assert row.amount is not None
+            if invoice is None:
+                assert row.unit_id is not None
+                try:
+                    remittance = remittances.record_remittance(
+                        property=property,
+                        unit_id=row.unit_id,
+                        actor=actor,
+                        amount=row.amount,
+                        paid_on=deposited_on,
+                        method=PaymentMethod.CHEQUE,
+                        reference=cheque_words[i] if row.cheque_number.strip() else deposit_word,
+                        note=deposit_word,
+                        request_token=uuid.uuid5(_BATCH_NAMESPACE, f"{request_token}:{i}"),
+                    )
+                except ValidationError as exc:
+                    messages = " ".join(str(m) for msgs in exc.errors.values() for m in msgs)
+                    raise ValidationError({f"rows-{i}-amount": messages}) from None
+                first = remittance.payments.order_by("pk").first()
+                assert first is not None
+                DepositItem.objects.create(
+                    batch=batch, cheque_number=row.cheque_number.strip(), payment=first, remittance=remittance
+                )
+                continue
             try:
                 payment = payment_services.record_payment(
                     property=property,

@@ -11,4 +11,5 @@ urlpatterns = [
     path("deposits/new/", views.batch_new, name="batch_new"),
     path("deposits/<int:batch_id>/", views.batch_detail, name="batch"),
     path("deposits/<int:batch_id>/slip/", views.batch_slip, name="batch_slip"),
+    path("deposits/<int:batch_id>/slip.pdf", views.batch_slip_pdf, name="batch_slip_pdf"),
 ]

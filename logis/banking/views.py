@@ -11,18 +11,22 @@ from typing import Any
 from django.contrib import messages
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.text import slugify
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
+from django.utils.translation import ngettext, pgettext
 from django.views.decorators.http import require_http_methods, require_POST
 
 from logis.accounts.models import User
 from logis.banking import selectors, services
 from logis.banking.forms import ChequeRowForm, DepositBatchForm, StatementUploadForm
-from logis.banking.models import BankLine, BankStatement, DepositBatch
+from logis.banking.models import BankLine, BankStatement, DepositBatch, DepositItem
 from logis.banking.parsing import DATE_FORMAT_LABELS, PRESETS
 from logis.core.dates import today_in
 from logis.core.errors import NotFound, PermissionDenied, ValidationError
+from logis.core.money import format_amount
 from logis.core.permissions import Action
+from logis.documents.pdf import DepositSlip, SlipRow, render_deposit_slip_pdf
+from logis.documents.responses import pdf_response
 from logis.invoicing.models import Invoice
 from logis.properties.access import PropertyRequest, property_view
 from logis.properties.models import Unit
@@ -322,7 +326,9 @@ def _row_initial(data: Any, index: int) -> dict[str, Any]:
 def _batch(request: PropertyRequest, batch_id: int) -> DepositBatch:
     batch = (
         selectors.deposit_batches(request.property)
-        .prefetch_related("items__payment__unit", "items__payment__invoice")
+        .prefetch_related(
+            "items__payment__unit", "items__payment__invoice", "items__remittance__payments__invoice"
+        )
         .filter(pk=batch_id)
         .first()
     )
@@ -336,7 +342,7 @@ def _batch_context(request: PropertyRequest, batch: DepositBatch) -> dict[str, A
     return {
         "batch": batch,
         "items": items,
-        "total": sum((item.payment.amount for item in items), Decimal("0.00")),
+        "total": sum((item.amount for item in items), Decimal("0.00")),
     }
 
 
@@ -344,6 +350,45 @@ def _batch_context(request: PropertyRequest, batch: DepositBatch) -> dict[str, A
 def batch_detail(request: PropertyRequest, batch_id: int) -> HttpResponse:
     batch = _batch(request, batch_id)
     return render(request, "banking/batch_detail.html", _batch_context(request, batch))
+
+
+def _invoice_name(invoice: Invoice) -> str:
+    return f"#{invoice.number} {invoice.title}" if invoice.number else invoice.title
+
+
+def _slip_invoices(item: DepositItem) -> str:
+    """The invoice a cheque paid, or each invoice of a split cheque with its share."""
+    if item.remittance is None:
+        return _invoice_name(item.payment.invoice)
+    return "; ".join(
+        f"{_invoice_name(p.invoice)} ({format_amount(p.amount)})"
+        for p in item.remittance.payments.all()
+        if p.kind == "payment"
+    )
+
+
+@property_view(Action.VIEW_PROPERTY)
+def batch_slip_pdf(request: PropertyRequest, batch_id: int) -> HttpResponse:
+    """The deposit slip as a PDF (documents app, ReportLab), in the reader's language."""
+    batch = _batch(request, batch_id)
+    slip = DepositSlip(
+        property=request.property,
+        number=batch.number,
+        deposited_on=batch.deposited_on,
+        note=batch.note,
+        rows=[
+            SlipRow(
+                unit_number=item.payment.unit.number,
+                cheque_number=item.cheque_number,
+                invoice=_slip_invoices(item),
+                amount=item.amount,
+            )
+            for item in batch.items.all()
+        ],
+    )
+    word = pgettext("file name", "deposit-slip")
+    filename = f"{slugify(word)}-{batch.number}.pdf"
+    return pdf_response(render_deposit_slip_pdf(slip), filename)
 
 
 @property_view(Action.VIEW_PROPERTY)

@@ -62,6 +62,8 @@ class Verb(StrEnum):
     INVOICE_PAYMENT_APPLIED = "invoice.payment_applied"
     INVOICE_PAY_LINKS_REVOKED = "invoice.pay_links_revoked"
     PAYMENT_BALANCE_APPLIED = "payment.balance_applied"
+    REMITTANCE_RECORDED = "remittance.recorded"
+    REMITTANCE_REVERSED = "remittance.reversed"
     INVOICE_PAYMENT_REVERSED = "invoice.payment_reversed"
     INVOICE_PAYMENT_REFUNDED = "invoice.payment_refunded"
     PAYMENT_RECORDED = "payment.recorded"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.utils.text import slugify
 from django.utils.translation import pgettext
 
-from logis.documents.selectors import InvoiceDocument, ReceiptDocument
+from logis.documents.selectors import InvoiceDocument, ReceiptDocument, RemittanceDocument
 
 
 def _name(word: str, suffix: str) -> str:
@@ -26,4 +26,9 @@ def invoice_filename(document: InvoiceDocument) -> str:
 
 def receipt_filename(document: ReceiptDocument) -> str:
     """``recu-3-000042.pdf`` / ``receipt-3-000042.pdf``."""
+    return _name(pgettext("file name", "receipt"), document.number)
+
+
+def remittance_filename(document: RemittanceDocument) -> str:
+    """``recu-3-R000042.pdf`` / ``receipt-3-R000042.pdf``."""
     return _name(pgettext("file name", "receipt"), document.number)

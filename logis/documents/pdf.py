@@ -37,7 +37,7 @@ from logis.core.links import portal_invoice_url
 from logis.core.money import format_amount
 from logis.core.templatetags.logis import localdate
 from logis.documents.fonts import BOLD, REGULAR, register_fonts, safe_text
-from logis.documents.selectors import InvoiceDocument, ReceiptDocument
+from logis.documents.selectors import InvoiceDocument, ReceiptDocument, RemittanceDocument
 from logis.invoicing.models import InvoiceStatus
 from logis.invoicing.templatetags.invoicing import STATUS_LABELS
 from logis.payments.models import PaymentKind
@@ -597,4 +597,220 @@ def render_receipt_pdf(document: ReceiptDocument) -> bytes:
         author=prop.name,
         footer=f"{prop.name} — {title}",
         watermark=None,
+    )
+
+
+def imputation_rule_label(rule: str) -> str:
+    """Why one invoice of a remittance received its amount (art. 1569–1572), in the active language."""
+    if rule == "designated":
+        return _("Chosen by the payer")
+    if rule == "fees_first":
+        return _("Late fees and interest first")
+    return _("Oldest amount due first")
+
+
+def imputation_statements(document: RemittanceDocument) -> list[str]:
+    """How the payment was applied, as the receipt must say (Civil Code of Québec, art. 1569–1572)."""
+    lines = []
+    if document.designated:
+        lines.append(_("Applied as you chose."))
+    if document.by_default or not document.shares:
+        lines.append(_("Applied first to late fees and interest, then to the oldest amounts."))
+    return lines
+
+
+def remittance_title(document: RemittanceDocument) -> str:
+    return _("Receipt no. %(number)s") % {"number": document.number}
+
+
+def render_remittance_pdf(document: RemittanceDocument) -> bytes:
+    """The one receipt of a payment for several invoices as a PDF in the active language: each invoice
+    paid, the amount applied to it, the rule that applied it, and what went to the unit's credit."""
+    st = _styles()
+    remittance, prop = document.remittance, document.property
+    story: list[Flowable] = [
+        _header(
+            st,
+            property_name=prop.name,
+            address=prop.address,
+            prop=prop,
+            title=pgettext("pdf document", "Receipt"),
+            number=_("No. %(number)s") % {"number": document.number},
+        ),
+        Spacer(1, 12),
+    ]
+    if document.reversed:
+        story += [
+            _banner(
+                st,
+                _("PAYMENT REVERSED"),
+                [
+                    _("This payment was reversed on %(date)s: it no longer counts toward the invoices.")
+                    % {"date": page_date(remittance.reversed_at.date() if remittance.reversed_at else None)}
+                ],
+                DANGER,
+            ),
+            Spacer(1, 12),
+        ]
+    facts = [
+        (_("Received from"), remittance.payer or billed_to(remittance.unit.number, document.resident_name)),
+        (_("Date received"), page_date(remittance.paid_on)),
+        (_("Payment method"), str(remittance.get_method_display())),
+    ]
+    if remittance.reference:
+        facts.append((_("Reference"), remittance.reference))
+    story += [
+        _facts(st, [(_("Amount received"), format_amount(remittance.amount))], WIDTH, value_style=st.big),
+        Spacer(1, 8),
+        _facts(st, facts, WIDTH, label_share=0.35),
+        Spacer(1, 12),
+    ]
+    story += [_p(line, st.strong) for line in imputation_statements(document)]
+    story.append(Spacer(1, 8))
+    right = st.amount
+    cells: list[list[Any]] = [
+        [
+            _p(pgettext("pdf document", "Invoice"), st.label),
+            _p(_("Imputation"), st.label),
+            _p(_("Amount applied"), st.label_right),
+            _p(_("Balance after"), st.label_right),
+        ]
+    ]
+    for share in document.shares:
+        invoice = share.invoice
+        name = (
+            _("No. %(number)s — %(title)s") % {"number": invoice.number, "title": invoice.title}
+            if invoice.number
+            else invoice.title
+        )
+        cells.append(
+            [
+                _p(name, st.body),
+                _p(imputation_rule_label(share.rule), st.body),
+                _p(format_amount(share.amount), right),
+                _p(format_amount(share.balance_after), right),
+            ]
+        )
+    if remittance.excess > 0:
+        cells.append(
+            [
+                _p(_("Credit to the unit's account"), st.body),
+                "",
+                _p(format_amount(remittance.excess), right),
+                "",
+            ]
+        )
+    story += [
+        _table(
+            cells,
+            [WIDTH * 0.42, WIDTH * 0.26, WIDTH * 0.16, WIDTH * 0.16],
+            [
+                ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                ("LINEBELOW", (0, 0), (-1, 0), 0.75, RULE),
+                ("LINEBELOW", (0, 1), (-1, -1), 0.25, RULE),
+                ("LEFTPADDING", (0, 0), (0, -1), 0),
+            ],
+        ),
+        Spacer(1, 16),
+    ]
+    if not document.reversed:
+        story.append(_p(_("Thank you for your payment."), st.strong))
+    title = remittance_title(document)
+    return _build(
+        story,
+        title=f"{title} — {prop.name}",
+        author=prop.name,
+        footer=f"{prop.name} — {title}",
+        watermark=None,
+    )
+
+
+@dataclass(frozen=True)
+class SlipRow:
+    """One cheque of a deposit slip (plain values: the banking app, above documents, hands them over)."""
+
+    unit_number: str
+    cheque_number: str
+    invoice: str
+    amount: Decimal
+
+
+@dataclass(frozen=True)
+class DepositSlip:
+    property: Property
+    number: int
+    deposited_on: dt.date
+    note: str
+    rows: Sequence[SlipRow]
+
+
+def render_deposit_slip_pdf(slip: DepositSlip) -> bytes:
+    """The deposit slip (bordereau de dépôt) of cheques taken to the bank together, as a PDF in the active
+    language: the syndicate, the date, each cheque (unit, number, invoice, amount), the total, a signature."""
+    st = _styles()
+    prop = slip.property
+    title = _("Deposit slip")
+    story: list[Flowable] = [
+        _header(
+            st,
+            property_name=prop.name,
+            address=prop.address,
+            prop=prop,
+            title=title,
+            number=_("No. %(number)s") % {"number": slip.number},
+        ),
+        Spacer(1, 12),
+        _facts(st, [(_("Deposit date"), page_date(slip.deposited_on))], WIDTH, label_share=0.35),
+    ]
+    if slip.note:
+        story.append(_p(slip.note, st.body))
+    story.append(Spacer(1, 12))
+    cells: list[list[Any]] = [
+        [
+            _p(_("Unit"), st.label),
+            _p(_("Cheque number"), st.label),
+            _p(pgettext("pdf document", "Invoice"), st.label),
+            _p(_("Amount"), st.label_right),
+        ]
+    ]
+    for row in slip.rows:
+        cells.append(
+            [
+                _p(row.unit_number, st.body),
+                _p(row.cheque_number or "—", st.body),
+                _p(row.invoice, st.body),
+                _p(format_amount(row.amount), st.amount),
+            ]
+        )
+    count = len(slip.rows)
+    cells.append(
+        [
+            _p(
+                translation.ngettext("Total, %(count)s cheque", "Total, %(count)s cheques", count)
+                % {"count": count},
+                st.strong,
+            ),
+            "",
+            "",
+            _p(format_amount(sum((r.amount for r in slip.rows), Decimal("0.00"))), st.amount_strong),
+        ]
+    )
+    story += [
+        _table(
+            cells,
+            [WIDTH * 0.14, WIDTH * 0.2, WIDTH * 0.46, WIDTH * 0.2],
+            [
+                ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                ("LINEBELOW", (0, 0), (-1, 0), 0.75, RULE),
+                ("LINEBELOW", (0, 1), (-1, -2), 0.25, RULE),
+                ("LINEABOVE", (0, -1), (-1, -1), 0.75, INK),
+                ("LEFTPADDING", (0, 0), (0, -1), 0),
+            ],
+        ),
+        Spacer(1, 36),
+        _p(_("Signature:") + " ____________________________", st.body),
+    ]
+    name = f"{title} {slip.number}"
+    return _build(
+        story, title=f"{name} — {prop.name}", author=prop.name, footer=f"{prop.name} — {name}", watermark=None
     )

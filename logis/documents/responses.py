@@ -8,9 +8,9 @@ from django.utils.cache import add_never_cache_headers
 from django.utils.http import content_disposition_header
 
 from logis.core.charter import documents_in
-from logis.documents.filenames import invoice_filename, receipt_filename
-from logis.documents.pdf import render_invoice_pdf, render_receipt_pdf
-from logis.documents.selectors import InvoiceDocument, ReceiptDocument
+from logis.documents.filenames import invoice_filename, receipt_filename, remittance_filename
+from logis.documents.pdf import render_invoice_pdf, render_receipt_pdf, render_remittance_pdf
+from logis.documents.selectors import InvoiceDocument, ReceiptDocument, RemittanceDocument
 from logis.payments.availability import online_payment_available
 
 
@@ -37,3 +37,8 @@ def receipt_pdf_response(document: ReceiptDocument) -> HttpResponse:
     with documents_in(document.property, translation.get_language()):
         content = render_receipt_pdf(document)
     return pdf_response(content, receipt_filename(document))
+
+
+def remittance_pdf_response(document: RemittanceDocument) -> HttpResponse:
+    """The receipt of a payment for several invoices, in the active language, as a download."""
+    return pdf_response(render_remittance_pdf(document), remittance_filename(document))

@@ -19,8 +19,8 @@ from django.db.models import QuerySet
 from logis.core.dates import today_in
 from logis.finances.models import TaxRegistration
 from logis.invoicing.models import Invoice, InvoiceLine, InvoiceStatus
-from logis.payments.models import Payment, PaymentKind, PaymentStatus
-from logis.properties.models import Property, Unit
+from logis.payments.models import Payment, PaymentKind, PaymentStatus, Remittance
+from logis.properties.models import Occupancy, Property, Unit
 from logis.properties.selectors import primary_resident
 
 ZERO = Decimal("0.00")
@@ -175,4 +175,82 @@ def receipt_document(*, payments: QuerySet[Payment], payment_id: int) -> Receipt
         resident_name=_primary_resident_name(payment.unit),
         balance_after=max(payment.invoice.amount - paid_until, ZERO),
         returned=returned,
+    )
+
+
+@dataclass(frozen=True)
+class RemittanceShare:
+    """One invoice a remittance paid: how much, by which rule, and its balance right after."""
+
+    invoice: Invoice
+    amount: Decimal
+    rule: str  # logis.payments.imputation.Rule
+    balance_after: Decimal
+
+
+@dataclass(frozen=True)
+class RemittanceDocument:
+    """The one receipt of money received for several invoices (decision 0032)."""
+
+    remittance: Remittance  # with ``unit`` and ``property``
+    number: str
+    resident_name: str
+    shares: list[RemittanceShare]
+
+    @builtins.property
+    def property(self) -> Property:
+        return self.remittance.property
+
+    @builtins.property
+    def designated(self) -> bool:
+        return any(s.rule == "designated" for s in self.shares)
+
+    @builtins.property
+    def by_default(self) -> bool:
+        return any(s.rule != "designated" for s in self.shares)
+
+    @builtins.property
+    def reversed(self) -> bool:
+        return self.remittance.reversed_at is not None
+
+
+def remittance_number(remittance: Remittance) -> str:
+    """A remittance receipt's number: the property's id, R and the remittance's, ``3-R000042``."""
+    return f"{remittance.property_id}-R{remittance.pk:06d}"
+
+
+def remittance_document(
+    *, remittances: QuerySet[Remittance], remittance_id: int
+) -> RemittanceDocument | None:
+    """The receipt of remittance ``remittance_id`` if ``remittances`` holds it; four queries.
+
+    Each invoice's balance after is its amount less what its payments recorded up to this remittance's
+    share had paid (reversals and refunds subtracted), so the receipt reads the same on any later day.
+    """
+    remittance = remittances.filter(pk=remittance_id).select_related("unit", "property").first()
+    if remittance is None:
+        return None
+    paid = list(remittance.payments.filter(kind=PaymentKind.PAYMENT).select_related("invoice").order_by("pk"))
+    rows = Payment.objects.filter(
+        invoice_id__in=[p.invoice_id for p in paid], status=PaymentStatus.SUCCEEDED
+    ).values_list("pk", "invoice_id", "kind", "amount")
+    shares = []
+    for share in paid:
+        until = ZERO
+        for pk, invoice_id, kind, amount in rows:
+            if invoice_id == share.invoice_id and pk <= share.pk:
+                until += amount if kind == PaymentKind.PAYMENT else -amount
+        shares.append(
+            RemittanceShare(
+                invoice=share.invoice,
+                amount=share.amount,
+                rule=share.imputation,
+                balance_after=max(share.invoice.amount - until, ZERO),
+            )
+        )
+    return RemittanceDocument(
+        remittance=remittance,
+        number=remittance_number(remittance),
+        resident_name=_primary_resident_name(remittance.unit),
+        shares=shares,
     )

@@ -83,3 +83,22 @@ class RefundCreditForm(StyledForm):
         label=_("Refunded by"), choices=[(m.value, m.label) for m in PaymentMethod if m in MANUAL_METHODS]
     )
     reason = forms.CharField(label=_("Reason"), max_length=500, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class RemittanceForm(RecordPaymentForm):
+    """One payment received for several invoices of a unit; the ticked invoices are paid first (art. 1569)."""
+
+    payer = forms.CharField(label=_("Received from"), max_length=200, required=False)
+    invoices = forms.TypedMultipleChoiceField(
+        label=_("Invoices the payer chose (optional)"),
+        coerce=int,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+
+    field_order = ["amount", "paid_on", "method", "reference", "payer", "invoices", "note"]
+
+    def __init__(self, *args: Any, invoices: list[tuple[int, str]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["invoices"].choices = invoices  # type: ignore[attr-defined]
+        self.order_fields(self.field_order)

@@ -62,6 +62,12 @@ class Payment(models.Model):
     )
     # The form (or API request) that recorded it: the same one sent twice records one payment.
     request_token = models.UUIDField(null=True, blank=True, unique=True, editable=False)
+    # One share of a remittance (money received once for several invoices, decision 0032), and the rule
+    # of imputation that gave it this amount (logis.payments.imputation.Rule); blank for the others.
+    remittance = models.ForeignKey(
+        "payments.Remittance", null=True, blank=True, on_delete=models.PROTECT, related_name="payments"
+    )
+    imputation = models.CharField(_("imputation"), max_length=16, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -96,6 +102,62 @@ class Payment(models.Model):
         return self.kind == PaymentKind.PAYMENT and self.status == PaymentStatus.SUCCEEDED
 
 
+class Remittance(models.Model):
+    """Money received once for several invoices of one unit (one cheque, one transfer, one card payment of
+    the whole balance): its shares are ordinary ``Payment`` rows, one per invoice, applied by the rules of
+    imputation (Civil Code of Québec, art. 1569–1572; ``logis.payments.imputation``); what no invoice
+    needed is the unit's credit (``excess``). Never deleted: reversing it reverses all its payments.
+    """
+
+    class Rule(models.TextChoices):
+        DESIGNATED = "designated", _("As the payer chose")
+        DEFAULT = "default", _("Late fees and interest first, then the oldest amounts")
+
+    property = models.ForeignKey("properties.Property", on_delete=models.PROTECT, related_name="remittances")
+    unit = models.ForeignKey("properties.Unit", on_delete=models.PROTECT, related_name="remittances")
+    amount = models.DecimalField(_("amount"), max_digits=12, decimal_places=2)
+    paid_on = models.DateField(_("date"))
+    method = models.CharField(_("method"), max_length=16, choices=METHOD_CHOICES)
+    reference = models.CharField(_("reference"), max_length=120, blank=True)
+    note = models.TextField(_("note"), blank=True)
+    payer = models.CharField(_("payer"), max_length=200, blank=True)
+    rule = models.CharField(_("imputation"), max_length=16, choices=Rule.choices)
+    # The invoices the payer named (ids, in their order), empty when the default rule applied.
+    designated = models.JSONField(default=list, blank=True)
+    excess = models.DecimalField(_("credit to the account"), max_digits=12, decimal_places=2, default=0)
+    provider_payment_id = models.CharField(max_length=255, blank=True)
+    provider_session_id = models.CharField(max_length=255, blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    request_token = models.UUIDField(null=True, blank=True, unique=True, editable=False)
+    reversed_at = models.DateTimeField(null=True, blank=True)
+    reversed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    reversal_reason = models.CharField(_("reason"), max_length=500, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-paid_on", "-id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="remittance_amount_positive"),
+            models.CheckConstraint(
+                condition=Q(excess__gte=0) & Q(excess__lte=models.F("amount")),
+                name="remittance_excess_within",
+            ),
+            models.CheckConstraint(
+                condition=LessThanOrEqual(Length("note"), NOTE_MAX), name="remittance_note_length"
+            ),
+        ]
+        indexes = [models.Index(fields=["unit", "-paid_on"])]
+        verbose_name = _("payment for several invoices")
+        verbose_name_plural = _("payments for several invoices")
+
+    def __str__(self) -> str:
+        return f"remittance {self.pk} {self.amount} ({self.get_method_display()})"
+
+
 class CreditKind(models.TextChoices):
     VOIDED_INVOICE = "voided_invoice", _("Payments of a voided invoice")
     OVERPAYMENT = "overpayment", _("Overpayment")
@@ -105,6 +167,8 @@ class CreditKind(models.TextChoices):
     # Credit the unit had when it started on Logis (an import's opening balance); a negative entry of
     # this kind takes it back when the import is undone.
     OPENING_BALANCE = "opening_balance", _("Opening balance")
+    # The excess of a remittance taken back when the remittance is reversed (decision 0032).
+    REMITTANCE_REVERSED = "remittance_rev", _("Payment for several invoices reversed")
 
 
 class UnitCredit(models.Model):

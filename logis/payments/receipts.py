@@ -14,18 +14,25 @@ from django.utils.translation import gettext as _
 from logis.core.charter import bilingual_email, document_languages, documents_in
 from logis.core.dates import long_date
 from logis.core.money import format_amount
-from logis.documents.filenames import receipt_filename
-from logis.documents.pdf import render_receipt_pdf
-from logis.documents.selectors import receipt_document
+from logis.documents.filenames import receipt_filename, remittance_filename
+from logis.documents.pdf import (
+    imputation_rule_label,
+    imputation_statements,
+    render_receipt_pdf,
+    render_remittance_pdf,
+)
+from logis.documents.selectors import receipt_document, remittance_document
 from logis.invoicing.emails import invoice_link, queue_resident_email
 from logis.notifications.models import EmailMessage
 from logis.notifications.outbox import keep_after_void, register_attachments
-from logis.payments.models import Payment, PaymentKind, PaymentStatus
+from logis.payments.models import Payment, PaymentKind, PaymentStatus, Remittance
 from logis.properties.models import Resident
 from logis.properties.setup import logo_url
 
 PAYMENT_RECEIPT = "payment_receipt"
 RECEIPT_KEY_PREFIX = "payment-receipt:"  # + the payment's id: one receipt email per payment
+REMITTANCE_RECEIPT = "remittance_receipt"
+REMITTANCE_KEY_PREFIX = "remittance-receipt:"  # + the remittance's id: one email per remittance
 
 
 def render_payment_receipt(*, payment: Payment, resident: Resident, language: str) -> tuple[str, str, str]:
@@ -101,7 +108,81 @@ def receipt_attachments(message: EmailMessage) -> list[tuple[str, bytes, str]]:
             return [(receipt_filename(document), render_receipt_pdf(document), "application/pdf")]
 
 
+def render_remittance_receipt(
+    *, remittance: Remittance, resident: Resident, language: str
+) -> tuple[str, str, str]:
+    """Subject, plain text and HTML of the one receipt of a payment for several invoices, in ``language``:
+    each invoice paid, the amount applied to it and the rule of imputation (art. 1569–1572)."""
+    with translation.override(language):
+        document = remittance_document(
+            remittances=Remittance.objects.filter(pk=remittance.pk), remittance_id=remittance.pk
+        )
+        assert document is not None
+        prop = remittance.property
+        subject = _("Payment received — %(count)s invoices") % {"count": len(document.shares)}
+        context = {
+            "subject": subject,
+            "language": language,
+            "resident_name": resident.name,
+            "property_name": prop.name,
+            "logo_url": logo_url(prop),
+            "unit": remittance.unit.number,
+            "amount": format_amount(remittance.amount, language),
+            "paid_on": long_date(remittance.paid_on, language),
+            "method": str(remittance.get_method_display()),
+            "reference": remittance.reference,
+            "statements": imputation_statements(document),
+            "shares": [
+                {
+                    "number": s.invoice.number,
+                    "title": s.invoice.title,
+                    "amount": format_amount(s.amount, language),
+                    "rule": imputation_rule_label(s.rule),
+                    "balance": format_amount(s.balance_after, language),
+                }
+                for s in document.shares
+            ],
+            "excess": format_amount(remittance.excess, language) if remittance.excess > 0 else "",
+            "number": document.number,
+        }
+        text = render_to_string("payments/email/remittance_receipt.txt", context).strip() + "\n"
+        html = render_to_string("payments/email/remittance_receipt.html", context)
+    return subject[:255], text, html
+
+
+def queue_remittance_receipt_email(*, remittance: Remittance) -> EmailMessage | None:
+    """Queue the one receipt of a remittance to the unit's primary resident (and the co-owners who asked),
+    in the transaction that records it; None when nobody can receive it or no invoice was paid."""
+    first = (
+        remittance.payments.filter(kind=PaymentKind.PAYMENT).select_related("invoice").order_by("pk").first()
+    )
+    if first is None:
+        return None
+    return queue_resident_email(
+        invoice=first.invoice,
+        key=f"{REMITTANCE_KEY_PREFIX}{remittance.pk}",
+        kind=REMITTANCE_RECEIPT,
+        render=lambda person, language: render_remittance_receipt(
+            remittance=remittance, resident=person, language=language
+        ),
+    )
+
+
+def remittance_attachments(message: EmailMessage) -> list[tuple[str, bytes, str]]:
+    """The remittance receipt's PDF, in the message's language."""
+    if not message.key.startswith(REMITTANCE_KEY_PREFIX):
+        return []
+    remittance_id = int(message.key.removeprefix(REMITTANCE_KEY_PREFIX).split(":")[0])
+    with translation.override(message.language):
+        document = remittance_document(remittances=Remittance.objects.all(), remittance_id=remittance_id)
+        if document is None:
+            return []
+        return [(remittance_filename(document), render_remittance_pdf(document), "application/pdf")]
+
+
 def register() -> None:
     """Tell the outbox about receipts (called once, by ``PaymentsConfig.ready``)."""
     register_attachments(PAYMENT_RECEIPT, receipt_attachments)
     keep_after_void(PAYMENT_RECEIPT)
+    register_attachments(REMITTANCE_RECEIPT, remittance_attachments)
+    keep_after_void(REMITTANCE_RECEIPT)

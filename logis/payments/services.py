@@ -28,6 +28,7 @@ from logis.payments.models import (
     Payment,
     PaymentKind,
     PaymentStatus,
+    Remittance,
 )
 from logis.payments.receipts import queue_payment_receipt_email
 from logis.payments.settlement import SETTLED_FIELDS, settle
@@ -113,9 +114,14 @@ def record_payment_once(
     reference: str = "",
     note: str = "",
     request_token: uuid.UUID | None = None,
+    remittance: Remittance | None = None,
+    imputation: str = "",
 ) -> tuple[Payment, bool]:
     """``record_payment``, also saying whether this call recorded it (False: the ``request_token`` was
-    already used, and the payment it recorded is returned unchanged, whatever was sent this time)."""
+    already used, and the payment it recorded is returned unchanged, whatever was sent this time).
+
+    ``remittance``: this payment is one share of it (decision 0032), applied by the rule ``imputation``;
+    the remittance sends one receipt for all its shares, so none is queued here."""
     with transaction.atomic():
         require(actor, Action.RECORD_PAYMENT, property)
         invoice = _locked_invoice(property, invoice_id)
@@ -166,6 +172,8 @@ def record_payment_once(
                 note=note.strip(),
                 recorded_by=actor,
                 request_token=request_token,
+                remittance=remittance,
+                imputation=imputation,
             )
             ev.source_id = payment.pk
             ledger.money(ev, method=method, amount=amount)
@@ -184,7 +192,8 @@ def record_payment_once(
             after=audit.snapshot(invoice, SETTLED_FIELDS),
         )
         # In this transaction: the receipt is queued if and only if the payment is recorded.
-        queue_payment_receipt_email(payment=payment)
+        if remittance is None:
+            queue_payment_receipt_email(payment=payment)
         return payment, True
 
 
@@ -215,14 +224,22 @@ def _check_reason(reason: str, message: str) -> str:
     return reason
 
 
-def reverse_payment(*, property: Property, payment_id: int, actor: User, reason: str) -> Payment:
+def reverse_payment(
+    *, property: Property, payment_id: int, actor: User, reason: str, whole_remittance: bool = False
+) -> Payment:
     """A payment recorded by mistake is cancelled by a reversal record, which reopens the invoice.
 
-    Reversing an application of the unit's credit gives that credit back to the unit.
+    Reversing an application of the unit's credit gives that credit back to the unit. A share of a
+    remittance is reversed only with all the others (``remittances.reverse_remittance`` says so with
+    ``whole_remittance``): the imputation of the rest would no longer be the one its receipt states.
     """
     with transaction.atomic():
         require(actor, Action.RECORD_PAYMENT, property)
         original, invoice = _locked_payment_and_invoice(property, payment_id)
+        if original.remittance_id is not None and not whole_remittance:
+            raise InvalidTransition(
+                _("This payment is part of a payment for several invoices: reverse that payment as a whole.")
+            )
         if original.kind != PaymentKind.PAYMENT or original.status != PaymentStatus.SUCCEEDED:
             raise InvalidTransition(_("Only a received payment can be reversed."))
         if original.method not in (*MANUAL_METHODS, CREDIT_METHOD):

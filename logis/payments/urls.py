@@ -1,6 +1,6 @@
 from django.urls import path
 
-from logis.payments import online_views, paylink_views, views
+from logis.payments import online_views, paylink_views, remittance_views, views
 
 app_name = "payments"
 
@@ -14,4 +14,10 @@ urlpatterns = [
     path("invoices/<int:invoice_id>/revoke-pay-links/", paylink_views.revoke, name="revoke_pay_links"),
     path("units/<int:unit_id>/apply-credit/", views.apply_credit, name="apply_credit"),
     path("units/<int:unit_id>/refund-credit/", views.refund_credit, name="refund_credit"),
+    path("units/<int:unit_id>/several-invoices/", remittance_views.record, name="record_remittance"),
+    path("several-invoices/<int:remittance_id>/", remittance_views.detail, name="remittance"),
+    path("several-invoices/<int:remittance_id>/receipt/", remittance_views.pdf, name="remittance_pdf"),
+    path(
+        "several-invoices/<int:remittance_id>/reverse/", remittance_views.reverse, name="reverse_remittance"
+    ),
 ]

@@ -62,6 +62,8 @@ label_verbs(
         Verb.PAYMENT_RECORDED: _("Payment recorded"),
         Verb.PAYMENT_REVERSED: _("Payment reversed"),
         Verb.PAYMENT_REFUNDED: _("Payment refunded"),
+        Verb.REMITTANCE_RECORDED: _("Payment for several invoices recorded"),
+        Verb.REMITTANCE_REVERSED: _("Payment for several invoices reversed"),
         Verb.PAYMENT_CHECKOUT_STARTED: _("Online payment started"),
         Verb.PAYMENT_ONLINE_SUCCEEDED: _("Online payment received"),
         Verb.PAYMENT_ONLINE_PENDING: _("Online payment pending"),

@@ -95,6 +95,7 @@ def fuzz_world(world: World, _keep_the_test_connection: None, settings: Any) -> 
         "property_id": [world.prop.pk, world.other_prop.pk],
         "invoice_id": [draft.pk, opened.pk, paid.pk],
         "payment_id": [payment.pk],
+        "unit_id": [world.unit.pk],
         "other_admin": other_admin,
     }
 

@@ -15,6 +15,7 @@ from logis.core.errors import ValidationError
 from logis.notifications.models import EmailMessage
 from logis.payments.models import Payment
 from tests.banking.scenario import syndicate
+from tests.documents.conftest import pdf_text
 
 pytestmark = pytest.mark.django_db
 TODAY = dt.date.today()
@@ -87,3 +88,25 @@ def test_the_page_adds_rows_records_and_prints_the_slip() -> None:
     slip = client.get(f"/p/{s.prop.pk}/bank/deposits/{batch.pk}/slip/")
     body = slip.content.decode()
     assert slip.status_code == 200 and "Bordereau de dépôt" in body and "0099" in body and "300,00" in body
+    assert f"/p/{s.prop.pk}/bank/deposits/{batch.pk}/slip.pdf" in body
+    pdf = pdf_text(client.get(f"/p/{s.prop.pk}/bank/deposits/{batch.pk}/slip.pdf"))
+    assert "Bordereau de dépôt" in pdf and "0099" in pdf and "300,00" in pdf and "Signature" in pdf
+
+
+def test_a_cheque_larger_than_any_one_invoice_is_split_over_the_units_invoices() -> None:
+    s = syndicate()
+    rows = [services.ChequeRow(unit_id=s.units["102"].pk, cheque_number="0500", amount=Decimal("500.00"))]
+    batch = services.record_deposit_batch(
+        property=s.prop, actor=s.manager, deposited_on=TODAY, rows=rows, request_token=uuid.uuid4()
+    )
+    item = batch.items.get()
+    assert item.remittance is not None and item.amount == Decimal("500.00")
+    shares = {p.invoice.number: p.amount for p in item.remittance.payments.select_related("invoice")}
+    assert shares == {2: Decimal("450.00"), 4: Decimal("50.00")}  # the oldest (then lowest number) first
+    assert EmailMessage.objects.count() == 1  # one receipt listing both invoices
+    client = Client()
+    client.force_login(s.manager)
+    slip = pdf_text(client.get(f"/p/{s.prop.pk}/bank/deposits/{batch.pk}/slip.pdf"))
+    assert "0500" in slip and "#2" in slip and "#4" in slip and "500,00" in slip
+    page = client.get(f"/p/{s.prop.pk}/bank/deposits/{batch.pk}/").content.decode()
+    assert f"/payments/several-invoices/{item.remittance.pk}/receipt/" in page

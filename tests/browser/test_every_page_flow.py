@@ -135,6 +135,7 @@ def _tour() -> Tour:
         f"{p}/payments/",
         f"{p}/payments/record/{marie_invoice.pk}/",
         f"{p}/payments/{cheque.pk}/reverse/",
+        f"{p}/payments/units/{unit.pk}/several-invoices/",
         f"{p}/bank/",
         f"{p}/bank/deposits/new/",
         f"{p}/payments/invoices/{marie_invoice.pk}/revoke-pay-links/",

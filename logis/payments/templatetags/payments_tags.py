@@ -20,9 +20,11 @@ def _returned(payment: Payment) -> Decimal:
 
 @register.filter
 def can_reverse(payment: Payment) -> bool:
-    """A manual or credit payment with nothing given back on it yet."""
+    """A manual or credit payment with nothing given back on it yet, not a share of a remittance (that one
+    is reversed as a whole, from its receipt)."""
     return (
-        payment.kind == PaymentKind.PAYMENT
+        payment.remittance_id is None
+        and payment.kind == PaymentKind.PAYMENT
         and payment.status == PaymentStatus.SUCCEEDED
         and payment.method in (*MANUAL_METHODS, CREDIT_METHOD)
         and not payment.reversals.all()
