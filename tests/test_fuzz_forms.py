@@ -320,6 +320,7 @@ API_OPERATIONS = [
     ("get", "/properties/{property_id}/ledger/entries"),
     ("post", "/properties/{property_id}/invoices/{invoice_id}/payments"),
     ("post", "/properties/{property_id}/payments/{payment_id}/reverse"),
+    ("post", "/properties/{property_id}/units/{unit_id}/remittances"),
     ("post", "/properties"),
     ("post", "/properties/{property_id}/imports"),
     ("post", "/properties/{property_id}/bank-statements"),
@@ -363,6 +364,8 @@ API_FIELDS = [
     "matches",
     "line",
     "invoice",
+    "invoices",
+    "payer",
 ]
 JSON_VALUE = st.one_of(
     VALUE,

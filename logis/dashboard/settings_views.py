@@ -3,6 +3,8 @@ invitations). « Paramètres > Propriété » is ``logis.properties.setup_views`
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django.contrib import messages
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
@@ -48,6 +50,9 @@ def payment_settings(request: PropertyRequest) -> HttpResponse:
                 property=prop,
                 payments_enabled=form.cleaned_data["payments_enabled"],
                 accepted_methods=form.cleaned_data["accepted_methods"],
+                nsf_fee=form.cleaned_data["nsf_fee"]
+                if form.cleaned_data["nsf_fee"] is not None
+                else Decimal(0),
             )
         except errors.ValidationError as exc:
             add_service_errors(form, exc)

@@ -24,7 +24,7 @@ from logis.core.views import posted
 from logis.dashboard.portfolio import EMPTY as EMPTY_SUMMARY
 from logis.dashboard.portfolio import portfolio_summaries, search_portfolio
 from logis.invoicing.models import Invoice
-from logis.payments.selectors import unit_credit
+from logis.payments.selectors import unit_autopay, unit_credit
 from logis.properties import selectors, services
 from logis.properties.access import PropertyRequest, property_view, require_action
 from logis.properties.forms import ExistingResidentForm, PrimaryResidentForm
@@ -152,5 +152,6 @@ def unit_detail(request: PropertyRequest, unit_id: int) -> HttpResponse:
             "link_form": link_form,
             "invoice_count": invoice_count,
             "credit": unit_credit(unit=unit),
+            "autopay": unit_autopay(unit=unit),
         },
     )

@@ -20,7 +20,7 @@ from logis.core.dates import today_in
 from logis.finances.models import TaxRegistration
 from logis.invoicing.models import Invoice, InvoiceLine, InvoiceStatus
 from logis.payments.models import Payment, PaymentKind, PaymentStatus, Remittance
-from logis.properties.models import Occupancy, Property, Unit
+from logis.properties.models import Property, Unit
 from logis.properties.selectors import primary_resident
 
 ZERO = Decimal("0.00")

@@ -436,6 +436,7 @@ def publish_invoices(
         invoices = list(
             Invoice.objects.select_for_update(of=("self",))
             .select_related("unit")
+            .prefetch_related("lines__category")  # the ledger's legs, read once for all
             .filter(property=property, pk__in=ids)
             .order_by("created_at", "id")
         )
@@ -462,18 +463,19 @@ def publish_invoices(
         residents = primary_residents(i.unit_id for i in invoices)
         defer = sum(1 for i in invoices if i.notify_resident) > INLINE_EMAIL_LIMIT
         results = []
-        for invoice in invoices:
-            invoice.property = locked_property
-            results.append(
-                _publish_locked(
-                    invoice,
-                    locked_property,
-                    actor,
-                    now,
-                    resident=residents.get(invoice.unit_id),
-                    defer_email=defer,
+        with ledger.batch():  # the entries are written together, the accounts looked up once
+            for invoice in invoices:
+                invoice.property = locked_property
+                results.append(
+                    _publish_locked(
+                        invoice,
+                        locked_property,
+                        actor,
+                        now,
+                        resident=residents.get(invoice.unit_id),
+                        defer_email=defer,
+                    )
                 )
-            )
         queue_invoice_published_emails_later(
             invoice_ids=[r.invoice.pk for r in results if r.email_deferred_to is not None]
         )

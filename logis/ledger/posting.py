@@ -74,14 +74,63 @@ def account(property_id: int, kind: str, *, category_id: int | None = None) -> A
     else:
         lookup = {"property_id": property_id, "kind": kind}
         defaults = {"code": DEFAULT_CODES[AccountKind(kind)]}
+    current_batch = _BATCH.get()
+    cache_key = (property_id, kind, category_id)
+    if current_batch is not None and cache_key in current_batch.accounts:
+        return current_batch.accounts[cache_key]
     found = Account.objects.filter(**lookup).first()
-    if found is not None:
-        return found
+    if found is None:
+        try:
+            with transaction.atomic():  # a savepoint: two first entries at once open it once
+                found = Account.objects.create(**lookup, **defaults)  # type: ignore[arg-type]
+        except IntegrityError:
+            found = Account.objects.get(**lookup)  # type: ignore[arg-type]
+    if current_batch is not None:
+        current_batch.accounts[cache_key] = found
+    return found
+
+
+@dataclass
+class Batch:
+    """Entries posted inside ``batch()``: accounts looked up once, rows written together at its end."""
+
+    accounts: dict[tuple[int, str, int | None], Account] = field(default_factory=dict)
+    entries: list[tuple[JournalEntry, list[JournalLine]]] = field(default_factory=list)
+
+
+_BATCH: contextvars.ContextVar[Batch | None] = contextvars.ContextVar("ledger_batch", default=None)
+
+
+@contextmanager
+def batch() -> Iterator[Batch]:
+    """Post many entries at once (publishing a hundred invoices): each is checked as ``post`` always
+    checks it, and all are written with two INSERTs when the block ends without error, in the caller's
+    transaction. Nothing inside the block may read the entries it posted."""
+    if _BATCH.get() is not None:
+        yield _BATCH.get()  # type: ignore[misc]
+        return
+    pending = Batch()
+    token = _BATCH.set(pending)
     try:
-        with transaction.atomic():  # a savepoint: two first entries at once open it once
-            return Account.objects.create(**lookup, **defaults)  # type: ignore[arg-type]
-    except IntegrityError:
-        return Account.objects.get(**lookup)  # type: ignore[arg-type]
+        yield pending
+    finally:
+        _BATCH.reset(token)
+    _write(pending.entries)
+
+
+def _write(entries: list[tuple[JournalEntry, list[JournalLine]]]) -> None:
+    if not entries:
+        return
+    token = POSTING.set(True)
+    try:
+        with transaction.atomic(savepoint=False):
+            JournalEntry.objects.bulk_create([entry for entry, _lines in entries])
+            for entry, lines in entries:
+                for line in lines:
+                    line.entry = entry
+            JournalLine.objects.bulk_create([line for _entry, lines in entries for line in lines])
+    finally:
+        POSTING.reset(token)
 
 
 def post(
@@ -114,34 +163,30 @@ def post(
         raise UnbalancedEntry(f"{kind} {source_type} {source_id}: debits {debits} ≠ credits {credits}")
     if debits == 0:
         raise UnbalancedEntry(f"{kind} {source_type} {source_id}: an entry moves some money.")
-    token = POSTING.set(True)
-    try:
-        with transaction.atomic():
-            entry = JournalEntry(
-                property_id=property_id,
-                date=date,
-                kind=kind,
-                memo=memo[:200],
-                source_type=source_type,
-                source_id=source_id,
-                reverses=reverses,
-            )
-            entry.save()
-            JournalLine.objects.bulk_create(
-                [
-                    JournalLine(
-                        entry=entry,
-                        account=accounts[account_id],
-                        unit_id=unit_id,
-                        fund_id=fund_id,
-                        debit=value if value > 0 else ZERO,
-                        credit=-value if value < 0 else ZERO,
-                    )
-                    for (account_id, unit_id, fund_id), value in lines
-                ]
-            )
-    finally:
-        POSTING.reset(token)
+    entry = JournalEntry(
+        property_id=property_id,
+        date=date,
+        kind=kind,
+        memo=memo[:200],
+        source_type=source_type,
+        source_id=source_id,
+        reverses=reverses,
+    )
+    rows = [
+        JournalLine(
+            account=accounts[account_id],
+            unit_id=unit_id,
+            fund_id=fund_id,
+            debit=value if value > 0 else ZERO,
+            credit=-value if value < 0 else ZERO,
+        )
+        for (account_id, unit_id, fund_id), value in lines
+    ]
+    current_batch = _BATCH.get()
+    if current_batch is not None:
+        current_batch.entries.append((entry, rows))
+        return entry  # saved when the batch ends
+    _write([(entry, rows)])
     return entry
 
 
@@ -252,7 +297,9 @@ def invoice_legs(ev: Event, invoice: Invoice) -> None:
     from logis.finances.models import CategoryCode  # finances is below the ledger
 
     total = ZERO
-    for line in invoice.lines.select_related("category"):
+    prefetched = getattr(invoice, "_prefetched_objects_cache", {}).get("lines")
+    lines = prefetched if prefetched is not None else invoice.lines.select_related("category")
+    for line in lines:
         category = line.category
         if category.code == CategoryCode.OPENING_BALANCE:
             ev.add(AccountKind.OPENING_EQUITY, -line.amount, fund_id=category.fund_id)

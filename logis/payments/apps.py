@@ -18,3 +18,10 @@ class PaymentsConfig(AppConfig):
         register_value_labels("payments.payment", "status", PaymentStatus.choices)
         register()  # the receipt's PDF attached to its email by the outbox
         register_pay_link(lambda invoice, sent_to: email_pay_link(invoice=invoice, sent_to=sent_to))
+
+        from logis.core import scheduler
+        from logis.payments import autopay_events, stripe_events
+        from logis.payments.autopay import run_autopay
+
+        autopay_events.register(stripe_events.HANDLERS, stripe_events.COMPLETED)
+        scheduler.register("payments.autopay", run_autopay)

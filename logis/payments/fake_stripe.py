@@ -44,6 +44,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 
 from logis.core.money import format_amount
+from logis.payments.fake_stripe_autopay import AUTOPAY_KINDS, AutopayFake
 
 StartResponse = Callable[[str, list[tuple[str, str]]], Any]
 Environ = dict[str, Any]
@@ -87,7 +88,7 @@ def _listify(node: Any) -> Any:
 # --- Where the fake's objects live -----------------------------------------------------------------
 
 SESSION, CHARGE, REFUND, EVENT, IDEMPOTENCY = "session", "charge", "refund", "event", "idempotency"
-KINDS = (SESSION, CHARGE, REFUND, EVENT, IDEMPOTENCY)
+KINDS = (SESSION, CHARGE, REFUND, EVENT, IDEMPOTENCY, *AUTOPAY_KINDS)
 
 
 class MemoryStore:
@@ -208,8 +209,9 @@ class Delivery:
 
 
 @dataclass
-class FakeStripe:
-    """Stripe's sessions, payment intents, charges, refunds and the events they produce, in ``store``."""
+class FakeStripe(AutopayFake):
+    """Stripe's sessions, payment intents, charges, refunds and the events they produce, in ``store``
+    (autopay's customers, setup sessions, mandates and off-session PaymentIntents: ``AutopayFake``)."""
 
     webhook_secret: str = ""
     webhook_url: str = ""
@@ -240,6 +242,8 @@ class FakeStripe:
     # --- Objects -------------------------------------------------------------------------------
 
     def create_session(self, params: dict[str, Any], *, base_url: str) -> dict[str, Any]:
+        if params.get("mode") == "setup":
+            return self.create_setup_session(params, base_url=base_url)
         if params.get("mode") != "payment":
             raise FakeError(400, "Only mode=payment is supported by this fake.", code="parameter_invalid")
         items = params.get("line_items") or []
@@ -530,6 +534,10 @@ class FakeStripe:
             result = (200, self.create_refund(params))
         elif method == "GET" and path == "/v1/refunds":
             result = (200, self.list_refunds(query))
+        elif (autopay := self.autopay_api(method, path, params, base_url)) is not None:
+            result = (200, autopay[0])
+            # Sent once the answer is stored (a retry with the same key finds it and sends nothing).
+            self._send_later(environ, autopay[1])
         else:
             raise FakeError(404, f"Unrecognized request URL ({method}: {path}).")
         if method == "POST" and key:
@@ -540,10 +548,26 @@ class FakeStripe:
             return int(stored["status"]), dict(stored["payload"])
         return result
 
+    def _send_later(self, environ: Environ, event_ids: list[str]) -> None:
+        url = environ.get(WEBHOOK_URL_KEY) or self.webhook_url
+        if not url or not event_ids:
+            return
+        events = [self.store.get(EVENT, event_id) for event_id in event_ids]
+
+        def send() -> None:
+            for event in events:
+                if event is not None:
+                    self.deliver(event, url=url)
+
+        # As Stripe does: after the API call answered (the caller records what it asked for first).
+        threading.Timer(0.2, send).start()
+
     def _hosted_page(
         self, environ: Environ, start_response: StartResponse, method: str, session_id: str, body: str
     ) -> Iterable[bytes]:
         session = self.get_session(session_id)
+        if session.get("mode") == "setup":
+            return self._hosted_setup_page(environ, start_response, method, session, body)
         if method == "POST":
             form = dict(parse_qsl(body))
             settle = form.get("action") == "settle"
@@ -568,6 +592,25 @@ class FakeStripe:
             start_response("303 See Other", [("Location", target), ("Content-Length", "0")])
             return [b""]
         return _respond(start_response, 200, self._render_page(session), "text/html")
+
+    def _hosted_setup_page(
+        self, environ: Environ, start_response: StartResponse, method: str, session: dict[str, Any], body: str
+    ) -> Iterable[bytes]:
+        if method == "POST" and session["status"] == "open":
+            form = dict(parse_qsl(body))
+            event = self.complete_setup(
+                session["id"],
+                method=form.get("method", ""),
+                account_number=form.get("account_number", "") if form.get("method") != "card" else "",
+                card_number=form.get("card_number", "") if form.get("method") == "card" else "",
+            )
+            url = environ.get(WEBHOOK_URL_KEY) or self.webhook_url
+            if url:
+                self.deliver(event, url=url)
+            target = str(session["success_url"]).replace("{CHECKOUT_SESSION_ID}", session["id"])
+            start_response("303 See Other", [("Location", target), ("Content-Length", "0")])
+            return [b""]
+        return _respond(start_response, 200, self.render_setup_page(session), "text/html")
 
     def _debit_pending(self, session_id: str) -> bool:
         session = self._session(session_id)

@@ -23,6 +23,7 @@ from django.utils.translation import gettext as _
 
 from logis.accounts.models import User
 from logis.core import audit
+from logis.core.audit import Verb
 from logis.core.dates import today_in
 from logis.core.errors import InvalidTransition, NotFound, ValidationError
 from logis.core.money import format_amount
@@ -247,7 +248,7 @@ def record_remittance(
                 )
         audit.record(
             actor,
-            "remittance.recorded",
+            Verb.REMITTANCE_RECORDED,
             remittance,
             after={
                 **audit.snapshot(remittance, ["unit", "amount", "paid_on", "method", "reference", "rule"]),
@@ -325,5 +326,5 @@ def reverse_remittance(*, property: Property, remittance_id: int, actor: User, r
         remittance.reversed_by = actor
         remittance.reversal_reason = reason
         remittance.save(update_fields=["reversed_at", "reversed_by", "reversal_reason"])
-        audit.record(actor, "remittance.reversed", remittance, after={"reason": reason})
+        audit.record(actor, Verb.REMITTANCE_REVERSED, remittance, after={"reason": reason})
         return remittance

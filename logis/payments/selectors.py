@@ -27,11 +27,13 @@ from dataclasses import dataclass
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from django.db.models import DecimalField, OuterRef, Q, QuerySet, Subquery, Sum, Value
+from django.db.models import Case, DecimalField, OuterRef, Q, QuerySet, Subquery, Sum, Value, When
 from django.db.models.functions import Coalesce
 
 from logis.payments.models import (
     CREDIT_METHOD,
+    AutopayDebit,
+    AutopayEnrolment,
     CreditKind,
     Payment,
     PaymentKind,
@@ -195,3 +197,27 @@ def unit_credit(*, unit: Unit, limit: int = 20) -> UnitCreditSummary:
         entries=unit_credit_entries(unit=unit, limit=limit),
         open_invoice_count=Invoice.objects.filter(unit=unit, status=InvoiceStatus.OPEN).count(),
     )
+
+
+@dataclass
+class UnitAutopay:
+    """A unit's automatic payment for its managers: the enrolment (active, else the last one) and the
+    latest debits with their state."""
+
+    enrolment: AutopayEnrolment | None
+    debits: list[AutopayDebit]
+
+
+def unit_autopay(*, unit: Unit, limit: int = 12) -> UnitAutopay:
+    enrolment = (
+        AutopayEnrolment.objects.filter(unit=unit)
+        .select_related("user")
+        .order_by(Case(When(status="active", then=0), default=1), "-created_at", "-pk")
+        .first()
+    )
+    debits = list(
+        AutopayDebit.objects.filter(invoice__unit=unit)
+        .select_related("invoice", "nsf_invoice")
+        .order_by("-debit_on", "-pk")[:limit]
+    )
+    return UnitAutopay(enrolment, debits)

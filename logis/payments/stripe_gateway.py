@@ -124,6 +124,35 @@ def list_refunds(*, charge: str) -> list[dict[str, Any]]:
     return list(page.get("data", []))
 
 
+def create_customer(*, params: dict[str, Any], idempotency_key: str) -> dict[str, Any]:
+    return _call(
+        "Customer",
+        client().v1.customers.create,
+        params=params,  # type: ignore[arg-type]
+        options={"idempotency_key": idempotency_key},
+    )
+
+
+def retrieve_setup_intent(setup_intent_id: str) -> dict[str, Any]:
+    """A SetupIntent (autopay's Checkout in setup mode): the saved payment method and its mandate."""
+    return _call("SetupIntent", client().v1.setup_intents.retrieve, setup_intent_id)
+
+
+def retrieve_payment_method(payment_method_id: str) -> dict[str, Any]:
+    return _call("PaymentMethod", client().v1.payment_methods.retrieve, payment_method_id)
+
+
+def create_payment_intent(*, params: dict[str, Any], idempotency_key: str) -> dict[str, Any]:
+    """``POST /v1/payment_intents`` (autopay: ``off_session`` and ``confirm``). A refused card answers
+    402: GatewayError with Stripe's code (``card_declined``…); no code means Stripe could not be reached."""
+    return _call(
+        "PaymentIntent",
+        client().v1.payment_intents.create,
+        params=params,  # type: ignore[arg-type]
+        options={"idempotency_key": idempotency_key},
+    )
+
+
 def sign_payload(payload: str, secret: str, *, timestamp: int | None = None) -> str:
     """The ``Stripe-Signature`` header Stripe sends: ``t=…,v1=HMAC-SHA256(secret, f"{t}.{payload}")``."""
     t = int(time.time()) if timestamp is None else timestamp

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from logis.portal import link_views, views
+from logis.portal import autopay_views, link_views, views
 
 app_name = "portal"
 
@@ -11,6 +11,9 @@ urlpatterns = [
     path("invoices/<int:invoice_id>/pdf/", views.invoice_pdf, name="invoice_pdf"),
     path("receipts/<int:payment_id>/", views.receipt, name="receipt"),
     path("receipts/<int:payment_id>/pdf/", views.receipt_pdf, name="receipt_pdf"),
+    path("autopay/", autopay_views.autopay_page, name="autopay"),
+    path("autopay/units/<int:unit_id>/enrol/", autopay_views.enrol, name="autopay_enrol"),
+    path("autopay/<int:enrolment_id>/stop/", autopay_views.stop, name="autopay_stop"),
     # « Voir et payer » from an email: no sign-in, that invoice only (docs/decisions/0025).
     path("link/<int:invoice_id>/<str:token>/", link_views.pay_link, name="pay_link"),
     path("link/<int:invoice_id>/<str:token>/pdf/", link_views.pay_link_pdf, name="pay_link_pdf"),

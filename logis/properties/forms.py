@@ -10,7 +10,9 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from logis.core import errors
+from logis.core.forms import AmountField
 from logis.core.language import Language
+from logis.core.money import format_amount
 from logis.core.permissions import Role
 from logis.properties import rules
 from logis.properties.models import OccupancyKind, PaymentMethod, Property, Unit
@@ -130,6 +132,17 @@ class PaymentSettingsForm(forms.Form):
         required=False,
         widget=forms.CheckboxSelectMultiple(attrs={"class": "form-check-input"}),
     )
+    nsf_fee = AmountField(
+        label=_("Fee for a refused payment (NSF)"),
+        required=False,
+        help_text=_(
+            "Billed to the unit, as a late fee, when an automatic debit is refused by the bank. "
+            "0 = no fee. The declaration of co-ownership must provide for it."
+        ),
+        widget=forms.TextInput(
+            attrs={"inputmode": "decimal", "autocomplete": "off", "class": "form-control"}
+        ),
+    )
 
     @classmethod
     def for_property(
@@ -140,6 +153,7 @@ class PaymentSettingsForm(forms.Form):
             initial={
                 "payments_enabled": prop.payments_enabled,
                 "accepted_methods": list(prop.accepted_methods),
+                "nsf_fee": format_amount(prop.nsf_fee).replace("$", "").strip(),
             },
         )
         if read_only:

@@ -76,6 +76,10 @@ class Property(models.Model):
     language = models.CharField(_("default language"), max_length=2, choices=Language.choices, default="fr")
     payments_enabled = models.BooleanField(_("payments enabled"), default=False)
     accepted_methods = models.JSONField(_("accepted payment methods"), default=default_accepted_methods)
+    # Billed (a one-line invoice, late-fee category) when an automatic debit fails; 0: none.
+    nsf_fee = models.DecimalField(
+        _("fee for a refused payment (NSF)"), max_digits=8, decimal_places=2, default=Decimal("0.00")
+    )
     # Staff (every role on the property) without an authenticator app are sent to « Sécurité » from
     # every page of the property until they turn it on. Residents and their portal are never affected.
     require_staff_mfa = models.BooleanField(_("two-factor authentication required for staff"), default=False)

@@ -66,6 +66,9 @@ def unit_list(*, property: Property) -> QuerySet[Unit]:
                 .annotate(n=Count("pk"))
                 .values("n")[:1]
             ),
+            # Automatic payment on (payments.AutopayEnrolment, named through its reverse relation: payments
+            # is above properties); at most one active per unit, so 0 or 1.
+            autopay_active=Count("autopay_enrolments", filter=Q(autopay_enrolments__status="active")),
         )
         .order_by("sort_key", "pk")
     )

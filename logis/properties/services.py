@@ -19,6 +19,7 @@ from logis.core import audit
 from logis.core.audit import Verb
 from logis.core.errors import NotFound, ValidationError
 from logis.core.language import Language
+from logis.core.money import format_amount
 from logis.core.permissions import Action, Role, require
 from logis.properties.models import (
     Occupancy,
@@ -33,7 +34,8 @@ from logis.properties.rules import clean_resident, clean_unit_number, parse_shar
 UNIT_FIELDS = ["number", "share"]
 RESIDENT_FIELDS = ["name", "email", "phone", "language"]
 OCCUPANCY_FIELDS = ["unit", "resident", "kind", "is_primary"]
-PAYMENT_SETTINGS_FIELDS = ["payments_enabled", "accepted_methods"]
+PAYMENT_SETTINGS_FIELDS = ["payments_enabled", "accepted_methods", "nsf_fee"]
+NSF_FEE_MAX = Decimal("1000.00")
 SECURITY_SETTINGS_FIELDS = ["require_staff_mfa"]
 
 # --- Units ----------------------------------------------------------------------------------------
@@ -317,9 +319,19 @@ def set_receives_emails(*, actor: User, property: Property, occupancy_id: int, r
 
 
 def update_payment_settings(
-    *, actor: User, property: Property, payments_enabled: bool, accepted_methods: Iterable[str]
+    *,
+    actor: User,
+    property: Property,
+    payments_enabled: bool,
+    accepted_methods: Iterable[str],
+    nsf_fee: Decimal | None = None,
 ) -> Property:
-    """Turn payments on or off and choose the accepted methods (administrators only)."""
+    """Turn payments on or off, choose the accepted methods and the NSF fee (administrators only);
+    ``nsf_fee`` None keeps the current fee."""
+    if nsf_fee is not None and not (Decimal("0") <= nsf_fee <= NSF_FEE_MAX):
+        raise ValidationError(
+            {"nsf_fee": _("Enter a fee between 0 and %(max)s.") % {"max": format_amount(NSF_FEE_MAX)}}
+        )
     methods = list(dict.fromkeys(accepted_methods))
     unknown = [m for m in methods if m not in PaymentMethod.values]
     if unknown:
@@ -336,6 +348,8 @@ def update_payment_settings(
         before = audit.snapshot(prop, PAYMENT_SETTINGS_FIELDS)
         prop.payments_enabled = payments_enabled
         prop.accepted_methods = methods
+        if nsf_fee is not None:
+            prop.nsf_fee = nsf_fee
         after = audit.snapshot(prop, PAYMENT_SETTINGS_FIELDS)
         if after != before:
             prop.save(update_fields=PAYMENT_SETTINGS_FIELDS)
@@ -344,6 +358,7 @@ def update_payment_settings(
             )
         property.payments_enabled = prop.payments_enabled
         property.accepted_methods = prop.accepted_methods
+        property.nsf_fee = prop.nsf_fee
         return prop
 
 

@@ -23,10 +23,10 @@ from django.shortcuts import render
 from django.utils import formats
 from django.utils.translation import gettext as _
 
+from logis.budgeting.budget_reads import current_fiscal_year, fiscal_year_label
 from logis.core.dates import add_months
 from logis.core.permissions import Action
 from logis.core.tabular import Cell, Column, Kind, Table, requested_format, table_response
-from logis.budgeting.budget_reads import current_fiscal_year, fiscal_year_label
 from logis.finances.models import ChargeCategory, Fund
 from logis.invoicing.models import Invoice, InvoiceLine, InvoiceStatus
 from logis.properties.access import PropertyRequest, property_view

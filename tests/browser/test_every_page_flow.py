@@ -29,7 +29,7 @@ from logis.budgeting.budgets import save_budget
 from logis.core.dates import today_in
 from logis.finances.selectors import funds as finance_funds
 from logis.invoicing.models import Invoice
-from logis.payments.models import Payment
+from logis.payments.models import AutopayEnrolment, Payment
 from logis.payments.paylinks import create_pay_link
 from logis.payments.services import record_payment
 from logis.properties.models import Property, Resident, Unit
@@ -159,6 +159,9 @@ def _tour() -> Tour:
         f"/portal/invoices/{marie_invoice.pk}/",
         f"/portal/receipts/{payment.pk}/",
         f"/portal/units/{unit.pk}/statement/",
+        # Autopay (decision 0031): the demo enrols Marie's unit.
+        "/portal/autopay/",
+        f"/portal/autopay/{AutopayEnrolment.objects.get(unit=unit, status='active').pk}/stop/",
         # « Voir et payer » from an email (decision 0025): the page opens signed in or not.
         "/" + create_pay_link(invoice=marie_invoice).split("://", 1)[1].split("/", 1)[1],
         "/accounts/2fa/",

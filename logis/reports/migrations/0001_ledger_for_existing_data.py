@@ -21,9 +21,11 @@ class Migration(migrations.Migration):
     dependencies = [
         ("ledger", "0002_ledger_database_backstops"),
         ("invoicing", "0008_merge_lines_and_unsettled_index"),
-        ("payments", "0008_pay_links"),
+        # every column the backfill reads with today's models exists first (decision 0029)
+        ("payments", "0010_merge_autopay_and_remittances"),
+        ("properties", "0008_merge_autopay_and_province"),
         ("imports", "0002_import_preview_expired"),
         ("finances", "0003_budgets_and_special_assessments"),
-        ("banking", "0001_bank_deposits"),
+        ("banking", "0002_deposit_item_remittance"),
     ]
     operations = [migrations.RunPython(forward, migrations.RunPython.noop, elidable=True)]

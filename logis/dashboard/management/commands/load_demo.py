@@ -201,6 +201,10 @@ class Command(BaseCommand):
         for number in ("A", "B", "C"):
             Unit.objects.get_or_create(property=belvedere, number=number)
         self._demo_invoices(jardins, manager)
+
+        from logis.payments.demo import ensure_demo_autopay
+
+        ensure_demo_autopay(jardins)
         return created
 
     def _demo_invoices(self, jardins: Property, manager: User) -> None:

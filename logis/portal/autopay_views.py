@@ -1,0 +1,188 @@
+"""« Paiement automatique » in the resident portal: enrol a unit (the PAD agreement shown first, then
+Stripe Checkout in setup mode), see the debits announced and made, stop it (with confirmation).
+Thin views over ``logis.payments.autopay`` (docs/decisions/0031)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_http_methods, require_POST
+
+from logis.accounts.models import User
+from logis.core import errors
+from logis.core.forms import add_service_errors
+from logis.payments import autopay
+from logis.payments.availability import demo_mode
+from logis.payments.models import AutopayDebit, AutopayEnrolment, AutopayStatus
+from logis.portal import selectors
+from logis.properties.models import PaymentMethod, Unit
+
+SESSION_PLACEHOLDER = "{CHECKOUT_SESSION_ID}"
+METHOD_LABELS = {
+    PaymentMethod.PAD.value: gettext_lazy("Pre-authorized debit from my bank account (recommended)"),
+    PaymentMethod.CARD.value: gettext_lazy("Credit card"),
+}
+
+
+class EnrolForm(forms.Form):
+    method = forms.ChoiceField(label=gettext_lazy("Pay with"), widget=forms.RadioSelect)
+    agree = forms.BooleanField(
+        label=gettext_lazy("I have read and accept the pre-authorized debit agreement above."),
+        error_messages={"required": gettext_lazy("Accept the agreement to turn on automatic payment.")},
+    )
+
+    def __init__(self, *args: Any, methods: list[str], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field: forms.ChoiceField = self.fields["method"]  # type: ignore[assignment]
+        field.choices = [(m, METHOD_LABELS[m]) for m in methods]
+        if methods:
+            field.initial = methods[0]
+
+
+@dataclass
+class UnitAutopay:
+    unit: Unit
+    enrolment: AutopayEnrolment | None
+    methods: list[str]
+    form: EnrolForm | None
+    debits: list[AutopayDebit]
+    agreement: str
+
+
+def _user(request: HttpRequest) -> User:
+    user = request.user
+    assert isinstance(user, User)
+    return user
+
+
+def _rows(user: User, *, bound: tuple[int, EnrolForm] | None = None) -> list[UnitAutopay]:
+    units = selectors.units_of(user)
+    enrolments = {
+        e.unit_id: e for e in AutopayEnrolment.objects.filter(unit__in=units, status=AutopayStatus.ACTIVE)
+    }
+    debits: dict[int, list[AutopayDebit]] = {}
+    for debit in (
+        AutopayDebit.objects.filter(invoice__unit__in=units)
+        .select_related("invoice", "nsf_invoice")
+        .order_by("-debit_on", "-pk")[:200]
+    ):
+        debits.setdefault(debit.invoice.unit_id, []).append(debit)
+    rows = []
+    for unit in units:
+        methods = autopay.autopay_methods(unit.property)
+        enrolment = enrolments.get(unit.pk)
+        form = None
+        if enrolment is None and methods:
+            form = (
+                bound[1]
+                if bound and bound[0] == unit.pk
+                else EnrolForm(methods=methods, prefix=f"u{unit.pk}")
+            )
+        rows.append(
+            UnitAutopay(
+                unit=unit,
+                enrolment=enrolment,
+                methods=methods,
+                form=form,
+                debits=debits.get(unit.pk, []),
+                agreement=autopay.pad_agreement_text(unit.property),
+            )
+        )
+    return rows
+
+
+def _page(request: HttpRequest, rows: list[UnitAutopay], status: int = 200) -> HttpResponse:
+    return render(
+        request,
+        "portal/autopay.html",
+        {"rows": rows, "demo": demo_mode(), "many_units": len(rows) > 1},
+        status=status,
+    )
+
+
+@login_required
+def autopay_page(request: HttpRequest) -> HttpResponse:
+    """Each of the person's units: automatic payment on (method, debits) or the way to turn it on."""
+    user = _user(request)
+    session_id = request.GET.get("session_id", "")
+    if request.GET.get("setup") == "done" and session_id:
+        # Back from the setup page: record it now rather than wait for the webhook (both record it once).
+        autopay.sync_setup_session(session_id=session_id[:255])
+        if AutopayEnrolment.objects.filter(setup_session_id=session_id[:255], user=user).exists():
+            messages.success(request, _("Automatic payment is active."))
+        else:
+            messages.info(
+                request, _("Your payment method is being confirmed; this page will show it shortly.")
+            )
+        return redirect("portal:autopay")
+    if request.GET.get("setup") == "cancelled":
+        messages.info(request, _("Automatic payment was not turned on."))
+        return redirect("portal:autopay")
+    return _page(request, _rows(user))
+
+
+@login_required
+@require_POST
+def enrol(request: HttpRequest, unit_id: int) -> HttpResponse:
+    user = _user(request)
+    unit = next((u for u in selectors.units_of(user) if u.pk == unit_id), None)
+    if unit is None:
+        raise Http404
+    methods = autopay.autopay_methods(unit.property)
+    form = EnrolForm(request.POST, methods=methods, prefix=f"u{unit_id}")
+    if form.is_valid():
+        page = request.build_absolute_uri(reverse("portal:autopay"))
+        try:
+            url = autopay.start_enrolment(
+                user=user,
+                unit_id=unit_id,
+                method=form.cleaned_data["method"],
+                success_url=f"{page}?setup=done&session_id={SESSION_PLACEHOLDER}",
+                cancel_url=f"{page}?setup=cancelled",
+            )
+        except errors.NotFound as exc:
+            raise Http404 from exc
+        except errors.ValidationError as exc:
+            add_service_errors(form, exc)
+        except errors.DomainError as exc:
+            form.add_error(None, str(exc.message))
+        else:
+            return redirect(url)
+    return _page(request, _rows(user, bound=(unit_id, form)), status=400)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def stop(request: HttpRequest, enrolment_id: int) -> HttpResponse:
+    """Confirm, then stop automatic payment of one unit."""
+    user = _user(request)
+    enrolment = (
+        AutopayEnrolment.objects.select_related("unit", "unit__property")
+        .filter(pk=enrolment_id, unit__in=selectors.units_of(user))
+        .first()
+    )
+    if enrolment is None:
+        raise Http404
+    if request.method == "POST":
+        try:
+            autopay.stop_enrolment(actor=user, enrolment_id=enrolment.pk)
+        except errors.NotFound as exc:
+            raise Http404 from exc
+        except errors.DomainError as exc:
+            messages.info(request, str(exc.message))
+        else:
+            messages.success(request, _("Automatic payment is stopped: nothing more will be debited."))
+        return redirect("portal:autopay")
+    if enrolment.status != AutopayStatus.ACTIVE:
+        return redirect("portal:autopay")
+    scheduled = AutopayDebit.objects.filter(enrolment=enrolment, status="scheduled").select_related("invoice")
+    return render(request, "portal/autopay_stop.html", {"enrolment": enrolment, "scheduled": list(scheduled)})
