@@ -38,3 +38,19 @@ def test_compiled_catalog_matches_its_source(po_path: Path) -> None:
     assert not stale, f"{mo_path} is stale (re-run msgfmt): {stale[:10]}"
     changed = sorted(str(k[1]) for k in po if k in mo and str(po[k]) != str(mo[k]))
     assert not changed, f"{mo_path} is stale (re-run msgfmt): {changed[:10]}"
+
+
+def test_a_message_has_one_french_translation_across_the_catalogs() -> None:
+    """Django merges every app's catalog into one (the first app listed wins): a msgid translated two ways
+    shows one of them on every page, so where the French must differ (gender, number) a context tells them
+    apart (``pgettext``)."""
+    seen: dict[tuple[str | None, str], dict[str, list[str]]] = {}
+    for po_path in CATALOGS:
+        for entry in polib.pofile(str(po_path)).translated_entries():
+            if entry.obsolete:
+                continue
+            french = entry.msgstr or str(sorted(entry.msgstr_plural.items()))
+            where = seen.setdefault((entry.msgctxt, entry.msgid), {})
+            where.setdefault(french, []).append(str(po_path.relative_to(ROOT)))
+    differing = {key[1]: where for key, where in seen.items() if len(where) > 1}
+    assert not differing, differing

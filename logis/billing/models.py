@@ -140,7 +140,7 @@ class RecurringSchedule(models.Model):
 
 
 class RunStatus(models.TextChoices):
-    CREATED = "created", _("Created")
+    CREATED = "created", pgettext_lazy("schedule run", "Created")  # invoices created: « Créées »
     SKIPPED = "skipped", _("Skipped")
     FAILED = "failed", _("Failed")
 
