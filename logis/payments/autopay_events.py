@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from logis.payments import autopay
+from logis.payments import autopay, autopay_debits
 
 Handler = Callable[[Mapping[str, Any]], object]
 
@@ -32,5 +32,5 @@ def _setup_or(payment_handler: Handler) -> Handler:
 def register(handlers: dict[str, Handler], completed: str) -> None:
     handlers[completed] = _setup_or(handlers[completed])
     for event_type in INTENT_EVENTS:
-        handlers[event_type] = autopay.record_intent
+        handlers[event_type] = autopay_debits.record_intent
     handlers[MANDATE_UPDATED] = autopay.record_mandate_updated

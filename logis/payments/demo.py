@@ -14,7 +14,7 @@ from logis.accounts.models import User
 from logis.core.dates import today_in
 from logis.core.permissions import SYSTEM
 from logis.invoicing.services import create_invoice, publish_invoice
-from logis.payments import autopay, stripe_gateway
+from logis.payments import autopay, autopay_debits, stripe_gateway
 from logis.payments.checkout import CURRENCY, cents
 from logis.payments.fake_stripe import DEMO
 from logis.payments.fake_stripe_autopay import PAD_ACCOUNT_FAILS, PAD_ACCOUNT_SUCCEEDS
@@ -102,7 +102,7 @@ def ensure_demo_autopay(jardins: Property) -> None:
             "metadata": {"logis_autopay_debit": str(debit.pk), "invoice_id": str(invoice.pk)},
         }
     )
-    autopay.record_intent(answer)  # pending
+    autopay_debits.record_intent(answer)  # pending
     failed = DEMO.store.get("event", events[-1])
     assert failed is not None
-    autopay.record_intent(failed["data"]["object"])  # refused: invoice due, fee billed, emails queued
+    autopay_debits.record_intent(failed["data"]["object"])  # refused: invoice due, fee billed, emails queued

@@ -20,7 +20,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from logis.accounts.models import User
 from logis.core import errors
 from logis.core.forms import add_service_errors
-from logis.payments import autopay
+from logis.payments import autopay, autopay_mail
 from logis.payments.availability import demo_mode
 from logis.payments.models import AutopayDebit, AutopayEnrolment, AutopayStatus
 from logis.portal import selectors
@@ -94,7 +94,7 @@ def _rows(user: User, *, bound: tuple[int, EnrolForm] | None = None) -> list[Uni
                 methods=methods,
                 form=form,
                 debits=debits.get(unit.pk, []),
-                agreement=autopay.pad_agreement_text(unit.property),
+                agreement=autopay_mail.pad_agreement_text(unit.property),
             )
         )
     return rows
