@@ -31,6 +31,7 @@ from logis.core import audit
 from logis.core.audit import Verb
 from logis.core.dates import today_in
 from logis.core.errors import DomainError, InvalidTransition, NotFound, ValidationError
+from logis.core.permissions import Action, require
 from logis.invoicing.models import Invoice, InvoiceStatus
 from logis.payments import stripe_gateway
 from logis.payments.autopay_debits import charge_debit
@@ -51,6 +52,7 @@ logger = logging.getLogger(__name__)
 NOTICE_DAYS = 10
 AUTOPAY_METHODS = (PaymentMethod.PAD, PaymentMethod.CARD)
 MAX_PER_RUN = 500
+REASON_MAX = 500
 
 
 class AutopayUnavailable(DomainError):
@@ -227,7 +229,7 @@ def sync_setup_session(*, session_id: str) -> None:
         logger.warning("Setup session %s not recorded on return (the webhook will tell): %s", session_id, exc)
 
 
-def _end(enrolment: AutopayEnrolment, *, status: str, actor: User | None) -> None:
+def _end(enrolment: AutopayEnrolment, *, status: str, actor: User | None, reason: str = "") -> None:
     """Stop an enrolment (locked by the caller): its debits not sent yet are cancelled."""
     before = audit.snapshot(enrolment, ["status"])
     enrolment.status = status
@@ -237,13 +239,10 @@ def _end(enrolment: AutopayEnrolment, *, status: str, actor: User | None) -> Non
     AutopayDebit.objects.filter(enrolment=enrolment, status=AutopayDebitStatus.SCHEDULED).update(
         status=AutopayDebitStatus.CANCELLED, updated_at=timezone.now()
     )
-    audit.record(
-        actor,
-        Verb(f"autopay.{status}"),
-        enrolment,
-        before=before,
-        after=audit.snapshot(enrolment, ["status"]),
-    )
+    after: dict[str, Any] = audit.snapshot(enrolment, ["status"])
+    if reason:
+        after["reason"] = reason
+    audit.record(actor, Verb(f"autopay.{status}"), enrolment, before=before, after=after)
 
 
 def stop_enrolment(*, actor: User, enrolment_id: int) -> AutopayEnrolment:
@@ -255,6 +254,37 @@ def stop_enrolment(*, actor: User, enrolment_id: int) -> AutopayEnrolment:
         if enrolment.status != AutopayStatus.ACTIVE:
             raise InvalidTransition(_("Automatic payment is already stopped."))
         _end(enrolment, status=AutopayStatus.STOPPED, actor=actor)
+        return enrolment
+
+
+def stop_enrolment_for_unit(
+    *, actor: User, property: Property, enrolment_id: int, reason: str
+) -> AutopayEnrolment:
+    """A manager stops a unit's automatic payment (the resident asked by phone, the unit was sold, a
+    dispute): nothing more is debited, even what was announced; the resident is told why by email."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": _("Enter the reason: the resident receives it by email.")})
+    if len(reason) > REASON_MAX:
+        raise ValidationError(
+            {"reason": _("The reason may have at most %(max)d characters.") % {"max": REASON_MAX}}
+        )
+    with transaction.atomic():
+        require(actor, Action.RECORD_PAYMENT, property)
+        enrolment = (
+            AutopayEnrolment.objects.select_for_update(of=("self",))
+            .select_related("unit", "property", "user")
+            .filter(pk=enrolment_id, property=property)
+            .first()
+        )
+        if enrolment is None:
+            raise NotFound(_("Automatic payment not found."))
+        if enrolment.status != AutopayStatus.ACTIVE:
+            raise InvalidTransition(_("Automatic payment is already stopped."))
+        _end(enrolment, status=AutopayStatus.STOPPED, actor=actor, reason=reason)
+        queue_resident_email(
+            enrolment, "stopped_by_manager", key=f"autopay-stopped:{enrolment.pk}", reason=reason
+        )
         return enrolment
 
 

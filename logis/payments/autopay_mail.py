@@ -83,6 +83,11 @@ REVOKED_TEXT = gettext_lazy(
     "automatic payment is stopped and nothing more will be debited. Your invoices are still due; you can "
     "pay them from the portal or enrol again.\n\n%(property)s"
 )
+STOPPED_BY_MANAGER_TEXT = gettext_lazy(
+    "Hello %(name)s,\n\nThe management of %(property)s stopped the automatic payment of unit %(unit)s: "
+    "nothing more will be debited, not even a debit already announced. The reason given: %(reason)s\n\n"
+    "Your invoices are still due; you can pay them from the portal or enrol again.\n\n%(property)s"
+)
 STAFF_FAILED_SUBJECT = gettext_lazy("Automatic debit refused — unit %(unit)s, invoice %(number)s")
 STAFF_FAILED_TEXT = gettext_lazy(
     "The automatic debit of %(amount)s for invoice %(number)s (%(title)s), unit %(unit)s, was refused "
@@ -93,11 +98,17 @@ RESIDENT_EMAILS = {
     "notice": (NOTICE_SUBJECT, NOTICE_TEXT),
     "failed": (FAILED_SUBJECT, FAILED_TEXT),
     "revoked": (REVOKED_SUBJECT, REVOKED_TEXT),
+    "stopped_by_manager": (REVOKED_SUBJECT, STOPPED_BY_MANAGER_TEXT),
 }
 
 
 def queue_resident_email(
-    enrolment: AutopayEnrolment, what: str, *, key: str, debit: AutopayDebit | None = None
+    enrolment: AutopayEnrolment,
+    what: str,
+    *,
+    key: str,
+    debit: AutopayDebit | None = None,
+    reason: str = "",
 ) -> None:
     resident = resident_of(enrolment.user, enrolment.unit_id)
     to = (resident.email if resident and resident.email else "") or enrolment.user.email
@@ -110,6 +121,7 @@ def queue_resident_email(
             "name": resident.name if resident else enrolment.user.email,
             "unit": enrolment.unit.number,
             "property": enrolment.property.name,
+            "reason": reason,
         }
         if debit is not None:
             values.update(_values(debit, language))

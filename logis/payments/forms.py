@@ -42,6 +42,16 @@ class ReversePaymentForm(StyledForm):
     reason = forms.CharField(label=_("Reason"), max_length=500, widget=forms.Textarea(attrs={"rows": 2}))
 
 
+class StopAutopayForm(StyledForm):
+    reason = forms.CharField(
+        label=_("Reason"),
+        max_length=500,
+        help_text=_("The resident receives it by email."),
+        error_messages={"required": _("Enter the reason: the resident receives it by email.")},
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+
 class PaymentFilterForm(StyledForm):
     method = forms.ChoiceField(label=_("Method"), required=False)
     kind = forms.ChoiceField(label=_("Kind"), required=False)

@@ -424,7 +424,11 @@ class AutopayDebit(models.Model):
         constraints = [
             models.CheckConstraint(condition=Q(amount__gt=0), name="autopay_debit_amount_positive")
         ]
-        indexes = [models.Index(fields=["status", "debit_on"], name="autopay_debit_due")]
+        indexes = [
+            models.Index(fields=["status", "debit_on"], name="autopay_debit_due"),
+            # The latest debits of a property (Paiements > Paiement automatique), whatever its history.
+            models.Index(fields=["property", "-debit_on", "-id"], name="autopay_debit_latest"),
+        ]
         verbose_name = _("automatic debit")
         verbose_name_plural = _("automatic debits")
 

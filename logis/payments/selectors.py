@@ -30,10 +30,14 @@ from zoneinfo import ZoneInfo
 from django.db.models import Case, DecimalField, OuterRef, Q, QuerySet, Subquery, Sum, Value, When
 from django.db.models.functions import Coalesce
 
+from logis.core import keyset
+from logis.core.keyset import KeysetPage
 from logis.payments.models import (
     CREDIT_METHOD,
     AutopayDebit,
+    AutopayDebitStatus,
     AutopayEnrolment,
+    AutopayStatus,
     CreditKind,
     Payment,
     PaymentKind,
@@ -221,3 +225,50 @@ def unit_autopay(*, unit: Unit, limit: int = 12) -> UnitAutopay:
         .order_by("-debit_on", "-pk")[:limit]
     )
     return UnitAutopay(enrolment, debits)
+
+
+# The enrolled units of a property, in unit order (keyset pages: the order ends with the id).
+AUTOPAY_ORDER = (("unit__number", False), ("id", False))
+AUTOPAY_PAGE_SIZE = 50
+RECENT_DEBITS = 20
+
+
+@dataclass
+class PropertyAutopay:
+    """Every automatic payment of a property for its managers: the active enrolments (a page of them,
+    each with its next debit), how many units are enrolled, and the latest debits with their state."""
+
+    enrolments: KeysetPage[AutopayEnrolment]
+    enrolled: int
+    units: int
+    recent_debits: list[AutopayDebit]
+
+
+def property_autopay(
+    *, property: Property, after: str | None = None, before: str | None = None
+) -> PropertyAutopay:
+    """Five queries whatever the number of units or debits on record."""
+    upcoming = AutopayDebit.objects.filter(
+        enrolment=OuterRef("pk"),
+        status__in=[AutopayDebitStatus.SCHEDULED, AutopayDebitStatus.SUBMITTING, AutopayDebitStatus.PENDING],
+    ).order_by("debit_on", "pk")
+    active = (
+        AutopayEnrolment.objects.filter(property=property, status=AutopayStatus.ACTIVE)
+        .select_related("unit", "user")
+        .annotate(
+            next_debit_on=Subquery(upcoming.values("debit_on")[:1]),
+            next_debit_amount=Subquery(upcoming.values("amount")[:1]),
+            next_debit_status=Subquery(upcoming.values("status")[:1]),
+        )
+    )
+    page: KeysetPage[AutopayEnrolment] = keyset.page(
+        active, AUTOPAY_ORDER, size=AUTOPAY_PAGE_SIZE, after=after, before=before
+    )
+    enrolled = AutopayEnrolment.objects.filter(property=property, status=AutopayStatus.ACTIVE).count()
+    units = Unit.objects.filter(property=property).count()
+    recent = list(
+        AutopayDebit.objects.filter(property=property)
+        .select_related("invoice", "invoice__unit", "nsf_invoice")
+        .order_by("-debit_on", "-pk")[:RECENT_DEBITS]
+    )
+    return PropertyAutopay(page, enrolled, units, recent)

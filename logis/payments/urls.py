@@ -1,6 +1,6 @@
 from django.urls import path
 
-from logis.payments import online_views, paylink_views, remittance_views, views
+from logis.payments import autopay_manager_views, online_views, paylink_views, remittance_views, views
 
 app_name = "payments"
 
@@ -12,6 +12,8 @@ urlpatterns = [
     path("<int:payment_id>/refund/", views.refund, name="refund"),
     path("<int:payment_id>/refund-online/", online_views.refund_online, name="refund_online"),
     path("invoices/<int:invoice_id>/revoke-pay-links/", paylink_views.revoke, name="revoke_pay_links"),
+    path("autopay/", autopay_manager_views.autopay_list, name="autopay"),
+    path("autopay/<int:enrolment_id>/stop/", autopay_manager_views.stop, name="autopay_stop"),
     path("units/<int:unit_id>/apply-credit/", views.apply_credit, name="apply_credit"),
     path("units/<int:unit_id>/refund-credit/", views.refund_credit, name="refund_credit"),
     path("units/<int:unit_id>/several-invoices/", remittance_views.record, name="record_remittance"),

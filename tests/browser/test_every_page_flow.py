@@ -136,6 +136,8 @@ def _tour() -> Tour:
         f"{p}/payments/record/{marie_invoice.pk}/",
         f"{p}/payments/{cheque.pk}/reverse/",
         f"{p}/payments/units/{unit.pk}/several-invoices/",
+        f"{p}/payments/autopay/",
+        f"{p}/payments/autopay/{AutopayEnrolment.objects.get(unit=unit, status='active').pk}/stop/",
         f"{p}/bank/",
         f"{p}/bank/deposits/new/",
         f"{p}/payments/invoices/{marie_invoice.pk}/revoke-pay-links/",
