@@ -10,7 +10,7 @@ from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema
 
 from logis.api.auth import property_for
-from logis.api.endpoints import READ_ERRORS, PropertyId, _page
+from logis.api.common import READ_ERRORS, PropertyId, _page
 from logis.api.schemas import MessageOut, PageParams
 from logis.api.types import DateIn, MoneyOut
 from logis.core.permissions import Action
