@@ -6,13 +6,11 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from django.db.models import QuerySet
-from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from ninja import Path
 
 from logis.api.auth import PropertyAccess
-from logis.api.schemas import IDEMPOTENCY_KEY_MAX, FieldErrorsOut, MessageOut, PageParams
+from logis.api.schemas import IDEMPOTENCY_KEY_MAX, FieldErrorsOut, MessageOut
 from logis.api.types import MAX_ID
 from logis.core.errors import NotFound, ValidationError
 from logis.invoicing import selectors as invoice_selectors
@@ -27,22 +25,6 @@ READ_ERRORS: dict[int, Any] = {401: MessageOut, 404: MessageOut, 422: FieldError
 WRITE_ERRORS: dict[int, Any] = {**READ_ERRORS, 400: FieldErrorsOut, 403: MessageOut, 409: MessageOut}
 # A key for idempotent creation: the Idempotency-Key header, scoped to the user and the property.
 IDEMPOTENCY_NAMESPACE = uuid.UUID("0b6f6f0e-7c1a-4c56-9a57-3f3e0e8f5a11")
-
-
-def _page(request: HttpRequest, queryset: QuerySet[Any], params: PageParams) -> dict[str, Any]:
-    """One page of ``queryset``: a COUNT and the rows, two queries whatever the page size.
-
-    An unknown query parameter is refused rather than ignored: a misspelt filter (``stauts=overdue``)
-    must not silently answer every row."""
-    unknown = sorted(set(request.GET) - set(type(params).model_fields))
-    if unknown:
-        raise ValidationError({name: _("This parameter is not accepted here.") for name in unknown})
-    return {
-        "count": queryset.count(),
-        "limit": params.limit,
-        "offset": params.offset,
-        "items": list(queryset[params.offset : params.offset + params.limit]),
-    }
 
 
 def _invoice(access: PropertyAccess, invoice_id: int) -> Invoice:

@@ -12,8 +12,9 @@ from typing import Any
 from django.http import HttpRequest
 from ninja import Query, Router, Status
 
+from logis.api import paging
 from logis.api.auth import actor, property_for
-from logis.api.common import READ_ERRORS, PropertyId, _page
+from logis.api.common import READ_ERRORS, PropertyId
 from logis.api.schemas import (
     FieldErrorsOut,
     MessageOut,
@@ -41,7 +42,7 @@ router = Router()
     tags=["properties"],
 )
 def list_properties(request: HttpRequest, page: Query[PageParams]) -> dict[str, Any]:
-    return _page(request, property_selectors.properties_of(actor(request)), page)
+    return paging.page(request, property_selectors.properties_of(actor(request)), page, kind="properties")
 
 
 @router.post(
@@ -91,4 +92,4 @@ def list_units(
 ) -> dict[str, Any]:
     access = property_for(request, property_id)
     units = payment_selectors.with_credit(property_selectors.unit_list(property=access.property))
-    return _page(request, units, page)
+    return paging.page(request, units, page, kind="units")

@@ -15,6 +15,7 @@ from pydantic_core import PydanticCustomError
 from logis.api.schemas import (
     Description,
     LineDescription,
+    PageOut,
     PageParams,
     Reason,
     Search,
@@ -80,10 +81,7 @@ class InvoiceOut(Schema):
         return str(obj.display_status)
 
 
-class InvoicePage(Schema):
-    count: int
-    limit: int
-    offset: int
+class InvoicePage(PageOut):
     items: list[InvoiceOut]
 
 

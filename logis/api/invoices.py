@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.db.models import Value
+from django.db.models.functions import Coalesce
 from django.http import HttpRequest
 from ninja import Header, Query, Router, Status
 
+from logis.api import paging
 from logis.api.auth import property_for
 from logis.api.common import (
     READ_ERRORS,
@@ -15,7 +18,6 @@ from logis.api.common import (
     PropertyId,
     _creation_token,
     _invoice,
-    _page,
 )
 from logis.api.invoice_schemas import (
     InvoiceCreateIn,
@@ -43,7 +45,8 @@ router = Router()
     response={200: InvoicePage, **READ_ERRORS},
     summary="Invoices",
     description=(
-        "The Factures list: filters, search and sorts of the page, paginated by limit and offset. "
+        "The Factures list: filters, search and sorts of the page, paginated by cursor (preferred) or by "
+        "limit and offset. "
         "``status=overdue`` is derived (open, due date passed in the property's time zone, balance due)."
     ),
     tags=["invoices"],
@@ -64,7 +67,11 @@ def list_invoices(
             sort=filters.sort.value,
         ),
     )
-    return _page(request, invoices, filters)
+    # The Factures page's keyset order of this sort (drafts without a number after every number).
+    order = invoice_selectors.keyset_order(filters.sort.value)
+    if order[0][0] == "number_key":
+        invoices = invoices.annotate(number_key=Coalesce("number", Value(invoice_selectors.NO_NUMBER)))
+    return paging.page(request, invoices, filters, kind="invoices", order=order)
 
 
 @router.get(

@@ -34,9 +34,13 @@ answers 404, an action your role does not allow 403.
 `{"errors": {"field": ["message"]}}` for refused input (400 when the body is not JSON, 422 otherwise),
 `{"message": "..."}` for 401, 403, 404 and 409 (the object's state does not allow the action).
 
-**Lists** are paginated with `limit` (at most 200) and `offset`, and give `count`, the number of rows
-matching the filters. Offsets keep the Factures page's sorts; the order is always complete (ties broken
-by id), so pages never overlap.
+**Lists** page by cursor (preferred): send `cursor=` (empty) for the first page, then the answer's
+`next_cursor` (or `previous_cursor`) as `cursor`, with the same filters and sort, until it is null. Each
+page costs the same whatever its depth, and rows added meanwhile never repeat a row already read. Without
+`cursor`, lists page by `limit` (at most 200) and `offset` (at most 10,000) as before and give `count`,
+the number of rows matching the filters (a cursor page gives `count: null`). The order is always complete
+(ties broken by id), so pages never overlap. A cursor the list did not give, or one given for another sort,
+answers 422 on `cursor`: start again with an empty one.
 """
 
 # The modules split out of endpoints.py (one per resource) keep the operation ids the schema published

@@ -12,7 +12,7 @@ from ninja import Field, Schema
 from pydantic import BeforeValidator
 
 from logis.api.invoice_schemas import InvoiceLineOut, InvoiceOut
-from logis.api.schemas import Note, PageParams, Reason, Reference, StrictSchema, UnitRef
+from logis.api.schemas import Note, PageOut, PageParams, Reason, Reference, StrictSchema, UnitRef
 from logis.api.types import BodyId, DateIn, Id, MoneyIn, MoneyOut, _text_in
 from logis.payments.models import PaymentKind, PaymentStatus
 
@@ -109,10 +109,7 @@ class PaymentTotalsOut(Schema):
     )
 
 
-class PaymentPage(Schema):
-    count: int
-    limit: int
-    offset: int
+class PaymentPage(PageOut):
     totals: PaymentTotalsOut = Field(
         description="Over every payment matching the filters, not only this page."
     )

@@ -7,6 +7,7 @@ from typing import Any
 from django.http import HttpRequest
 from ninja import Header, Query, Router, Status
 
+from logis.api import paging
 from logis.api.auth import PropertyAccess, property_for
 from logis.api.common import (
     READ_ERRORS,
@@ -17,7 +18,6 @@ from logis.api.common import (
     UnitId,
     _creation_token,
     _invoice,
-    _page,
 )
 from logis.api.payment_schemas import (
     PaymentFilters,
@@ -59,7 +59,7 @@ def list_payments(
     payments = payment_selectors.payment_list(property=access.property, filters=chosen)
     credit_refunds = payment_selectors.credit_refund_list(property=access.property, filters=chosen)
     return {
-        **_page(request, payments, filters),
+        **paging.page(request, payments, filters, kind="payments"),
         "totals": payment_selectors.payment_totals(payments, credit_refunds),
     }
 

@@ -28,6 +28,7 @@ MAX_OFFSET = 10_000
 REFERENCE_MAX = 120  # logis.payments.services.record_payment refuses longer references
 SEARCH_MAX = 100  # as the Factures page's search field
 IDEMPOTENCY_KEY_MAX = 255
+CURSOR_MAX = 2_100  # the sort values of one row (a title of 200 characters at most), encoded and signed
 
 Title = Annotated[str, BeforeValidator(_text_in), Field(max_length=TITLE_MAX)]
 Reason = Annotated[str, BeforeValidator(_text_in), Field(max_length=REASON_MAX)]
@@ -61,7 +62,36 @@ class PageParams(Schema):
         0,
         ge=0,
         le=MAX_OFFSET,
-        description=f"Rows to skip (at most {MAX_OFFSET:,}: beyond, narrow the list with its filters).",
+        description=(
+            f"Rows to skip (at most {MAX_OFFSET:,}). Kept for existing clients: prefer ``cursor``, whose "
+            "pages cost the same at any depth. Not with ``cursor``."
+        ),
+    )
+    cursor: str | None = Field(
+        None,
+        max_length=CURSOR_MAX,
+        description=(
+            "Page by cursor (preferred): empty (``cursor=``) for the first page, then the ``next_cursor`` "
+            "(or ``previous_cursor``) of the answer, with the same filters and sort. The answer then has "
+            "no ``count`` (null). A cursor this list did not give, or given for another sort, is refused "
+            "(422): start again with an empty one."
+        ),
+    )
+
+
+class PageOut(Schema):
+    """What every list answers beside its items."""
+
+    count: int | None = Field(
+        description="Rows matching the filters, when paging by offset; null when paging by cursor."
+    )
+    limit: int
+    offset: int | None = Field(description="As asked when paging by offset; null when paging by cursor.")
+    next_cursor: str | None = Field(
+        description="The cursor of the next page (send it as ``cursor``); null on the last page."
+    )
+    previous_cursor: str | None = Field(
+        description="The cursor of the page before this one; null on the first page."
     )
 
 
@@ -82,10 +112,7 @@ class PropertyOut(Schema):
         return str(obj.my_role)
 
 
-class PropertyPage(Schema):
-    count: int
-    limit: int
-    offset: int
+class PropertyPage(PageOut):
     items: list[PropertyOut]
 
 
@@ -117,10 +144,7 @@ class UnitOut(Schema):
         }
 
 
-class UnitPage(Schema):
-    count: int
-    limit: int
-    offset: int
+class UnitPage(PageOut):
     items: list[UnitOut]
 
 
