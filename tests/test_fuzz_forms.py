@@ -341,6 +341,7 @@ API_FIELDS = [
     "note",
     "limit",
     "offset",
+    "cursor",
     "status",
     "search",
     "sort",

@@ -13,7 +13,7 @@ from ninja import File, Path, Query, Router, Schema, Status, UploadedFile
 from pydantic import Field
 
 from logis.api.auth import property_for
-from logis.api.endpoints import WRITE_ERRORS, PropertyId
+from logis.api.common import WRITE_ERRORS, PropertyId
 from logis.api.schemas import StrictSchema
 from logis.api.types import MAX_ID, BodyId, MoneyOut
 from logis.banking import parsing, selectors, services

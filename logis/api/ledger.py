@@ -9,9 +9,10 @@ from typing import Any
 from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema
 
+from logis.api import paging
 from logis.api.auth import property_for
-from logis.api.endpoints import READ_ERRORS, PropertyId, _page
-from logis.api.schemas import MessageOut, PageParams
+from logis.api.common import READ_ERRORS, PropertyId
+from logis.api.schemas import MessageOut, PageOut, PageParams
 from logis.api.types import DateIn, MoneyOut
 from logis.core.permissions import Action
 from logis.ledger import selectors
@@ -103,10 +104,7 @@ class JournalEntryOut(Schema):
         return list(obj.lines.all())
 
 
-class JournalPage(Schema):
-    count: int
-    limit: int
-    offset: int
+class JournalPage(PageOut):
     items: list[JournalEntryOut]
 
 
@@ -137,4 +135,4 @@ def journal_entries(
 ) -> dict[str, Any]:
     access = property_for(request, property_id, Action.VIEW_REPORTS)
     entries = selectors.journal_entries(property=access.property).order_by("-date", "-id")
-    return _page(request, entries, page)
+    return paging.page(request, entries, page, kind="journal", order=selectors.JOURNAL_ORDER)

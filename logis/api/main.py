@@ -8,12 +8,16 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from ninja import NinjaAPI
 from ninja.openapi.docs import Swagger
+from ninja.operation import Operation
 
 from logis.api.auth import TokenAuth
 from logis.api.banking import router as banking_router
 from logis.api.endpoints import router
 from logis.api.errors import install_handlers
+from logis.api.imports import router as imports_router
+from logis.api.invoices import router as invoices_router
 from logis.api.ledger import router as ledger_router
+from logis.api.payments import router as payments_router
 
 DESCRIPTION = """
 The Logis API does what the pages do, through the same rules: the same roles per property, the same
@@ -30,12 +34,29 @@ answers 404, an action your role does not allow 403.
 `{"errors": {"field": ["message"]}}` for refused input (400 when the body is not JSON, 422 otherwise),
 `{"message": "..."}` for 401, 403, 404 and 409 (the object's state does not allow the action).
 
-**Lists** are paginated with `limit` (at most 200) and `offset`, and give `count`, the number of rows
-matching the filters. Offsets keep the Factures page's sorts; the order is always complete (ties broken
-by id), so pages never overlap.
+**Lists** page by cursor (preferred): send `cursor=` (empty) for the first page, then the answer's
+`next_cursor` (or `previous_cursor`) as `cursor`, with the same filters and sort, until it is null. Each
+page costs the same whatever its depth, and rows added meanwhile never repeat a row already read. Without
+`cursor`, lists page by `limit` (at most 200) and `offset` (at most 10,000) as before and give `count`,
+the number of rows matching the filters (a cursor page gives `count: null`). The order is always complete
+(ties broken by id), so pages never overlap. A cursor the list did not give, or one given for another sort,
+answers 422 on `cursor`: start again with an empty one.
 """
 
-api = NinjaAPI(
+# The modules split out of endpoints.py (one per resource) keep the operation ids the schema published
+# (``logis_api_endpoints_list_invoices``…): clients generated from it name their methods after them.
+FIRST_HOME = {"logis.api.invoices", "logis.api.payments", "logis.api.imports"}
+
+
+class LogisApi(NinjaAPI):
+    def get_openapi_operation_id(self, operation: Operation) -> str:
+        module = operation.view_func.__module__
+        if module in FIRST_HOME:
+            module = "logis.api.endpoints"
+        return f"{module}_{operation.view_func.__name__}".replace(".", "_")
+
+
+api = LogisApi(
     title="Logis API",
     version="1",
     description=DESCRIPTION,
@@ -44,7 +65,10 @@ api = NinjaAPI(
     docs=Swagger(settings={"persistAuthorization": False}),
 )
 install_handlers(api)
-api.add_router("", router)
+api.add_router("", router)  # properties and units
+api.add_router("", invoices_router)
+api.add_router("", payments_router)
+api.add_router("", imports_router)
 api.add_router("", banking_router)
 api.add_router("", ledger_router)
 

@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 from logis.accounts.models import Membership, OrganizationMembership, User
 from logis.api.models import ApiToken
 from logis.core import audit
+from logis.core.audit import Verb
 from logis.core.errors import InvalidTransition, NotFound, PermissionDenied, ValidationError
 from logis.core.tokens import hash_token
 
@@ -99,7 +100,7 @@ def create_api_token(
         )
         audit.record(
             actor,
-            "api_token.created",
+            Verb.API_TOKEN_CREATED,
             token,
             after={"name": name, "prefix": token.prefix, "expires_at": token.expires_at},
         )
@@ -119,7 +120,7 @@ def revoke_api_token(*, actor: User, token_id: int, now: dt.datetime | None = No
         token.save(update_fields=["revoked_at"])
         audit.record(
             actor,
-            "api_token.revoked",
+            Verb.API_TOKEN_REVOKED,
             token,
             before={"revoked_at": None},
             after={"name": token.name, "prefix": token.prefix, "revoked_at": now},

@@ -20,6 +20,7 @@ from logis.accounts.models import User
 from logis.banking import parsing
 from logis.banking.models import BankCsvMapping, BankLine, BankStatement, DepositBatch, DepositItem
 from logis.core import audit
+from logis.core.audit import Verb
 from logis.core.errors import DomainError, InvalidTransition, NotFound, ValidationError
 from logis.core.money import format_amount
 from logis.core.permissions import Action, require
@@ -139,7 +140,7 @@ def import_statement(
             _remember_mapping(property, bank, mapping)
         audit.record(
             actor,
-            "bank_statement.imported",
+            Verb.BANK_STATEMENT_IMPORTED,
             statement,
             after={
                 "file": statement.file_name,
@@ -219,7 +220,7 @@ def confirm_matches(
                 line.save(update_fields=["payment", "matched_by", "matched_at"])
                 audit.record(
                     actor,
-                    "bank_line.matched",
+                    Verb.BANK_LINE_MATCHED,
                     line,
                     after={
                         "line_id": line.line_id,
@@ -393,7 +394,7 @@ def record_deposit_batch(
             DepositItem.objects.create(batch=batch, cheque_number=row.cheque_number.strip(), payment=payment)
         audit.record(
             actor,
-            "deposit_batch.recorded",
+            Verb.DEPOSIT_BATCH_RECORDED,
             batch,
             after={
                 "number": batch.number,

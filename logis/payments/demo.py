@@ -16,8 +16,8 @@ from logis.core.permissions import SYSTEM
 from logis.invoicing.services import create_invoice, publish_invoice
 from logis.payments import autopay, autopay_debits, stripe_gateway
 from logis.payments.checkout import CURRENCY, cents
-from logis.payments.fake_stripe import DEMO
 from logis.payments.fake_stripe_autopay import PAD_ACCOUNT_FAILS, PAD_ACCOUNT_SUCCEEDS
+from logis.payments.fake_stripe_demo import DEMO
 from logis.payments.models import AutopayDebit, AutopayDebitStatus, AutopayEnrolment
 from logis.properties.models import PaymentMethod, Property, Unit
 

@@ -20,184 +20,40 @@ under ``store.locked()`` with the row read ``for_update``: two workers never pay
 
 from __future__ import annotations
 
-import html
 import json
 import re
-import secrets
 import threading
 import time
 import urllib.error
 import urllib.request
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from decimal import Decimal
 from typing import Any
 from urllib.parse import parse_qsl
 
-from django.db import IntegrityError, transaction
-from django.http import Http404, HttpRequest, HttpResponse
-from django.urls import reverse
-from django.utils import translation
-from django.utils.translation import gettext as _
-from django.views.decorators.csrf import csrf_exempt
-
-from logis.core.money import format_amount
-from logis.payments.fake_stripe_autopay import AUTOPAY_KINDS, AutopayFake
-
-StartResponse = Callable[[str, list[tuple[str, str]]], Any]
-Environ = dict[str, Any]
-WEBHOOK_URL_KEY = "fake_stripe.webhook_url"
-
-
-class FakeError(Exception):
-    def __init__(self, status: int, message: str, *, type_: str = "invalid_request_error", code: str = ""):
-        super().__init__(message)
-        self.status = status
-        self.message = message
-        self.type = type_
-        self.code = code
-
-
-def _new_id(prefix: str) -> str:
-    return f"{prefix}_test_{secrets.token_hex(12)}"
-
-
-def parse_form(body: str) -> dict[str, Any]:
-    """``a[b][0][c]=1`` (Stripe's form encoding) into nested dicts and lists."""
-    root: dict[str, Any] = {}
-    for key, value in parse_qsl(body, keep_blank_values=True):
-        parts = re.findall(r"[^\[\]]+", key)
-        node: dict[str, Any] = root
-        for part in parts[:-1]:
-            node = node.setdefault(part, {})
-        if parts:
-            node[parts[-1]] = value
-    return _listify(root)
-
-
-def _listify(node: Any) -> Any:
-    if isinstance(node, dict):
-        if node and all(k.isdigit() for k in node):
-            return [_listify(node[k]) for k in sorted(node, key=int)]
-        return {k: _listify(v) for k, v in node.items()}
-    return node
-
-
-# --- Where the fake's objects live -----------------------------------------------------------------
-
-SESSION, CHARGE, REFUND, EVENT, IDEMPOTENCY = "session", "charge", "refund", "event", "idempotency"
-KINDS = (SESSION, CHARGE, REFUND, EVENT, IDEMPOTENCY, *AUTOPAY_KINDS)
-
-
-class MemoryStore:
-    """The objects of one process, in dicts (the tests' fake, served in a thread)."""
-
-    def __init__(self) -> None:
-        self.tables: dict[str, dict[str, dict[str, Any]]] = {kind: {} for kind in KINDS}
-        self.parents: dict[tuple[str, str], str] = {}
-        self._lock = threading.RLock()
-
-    @contextmanager
-    def locked(self) -> Iterator[None]:
-        with self._lock:
-            yield
-
-    def get(self, kind: str, object_id: str, *, for_update: bool = False) -> dict[str, Any] | None:
-        return self.tables[kind].get(object_id)
-
-    def put(self, kind: str, object_id: str, obj: dict[str, Any], *, parent: str = "") -> None:
-        with self._lock:
-            self.tables[kind][object_id] = obj
-            if parent:
-                self.parents[(kind, object_id)] = parent
-
-    def put_if_absent(self, kind: str, object_id: str, obj: dict[str, Any]) -> dict[str, Any]:
-        with self._lock:
-            return self.tables[kind].setdefault(object_id, obj)
-
-    def children(self, kind: str, parent: str) -> list[dict[str, Any]]:
-        with self._lock:
-            return [o for i, o in self.tables[kind].items() if self.parents.get((kind, i)) == parent]
-
-    def all(self, kind: str) -> list[dict[str, Any]]:
-        with self._lock:
-            return list(self.tables[kind].values())
-
-
-class DatabaseStore:
-    """The objects in the database (``FakeStripeObject``): shared by every process of the demo."""
-
-    @contextmanager
-    def locked(self) -> Iterator[None]:
-        with transaction.atomic():
-            yield
-
-    @staticmethod
-    def _rows(kind: str) -> Any:
-        from logis.payments.models import FakeStripeObject
-
-        return FakeStripeObject.objects.filter(kind=kind)
-
-    def get(self, kind: str, object_id: str, *, for_update: bool = False) -> dict[str, Any] | None:
-        rows = self._rows(kind).filter(object_id=object_id)
-        if for_update:
-            rows = rows.select_for_update()
-        row = rows.only("data").first()
-        return dict(row.data) if row is not None else None
-
-    def put(self, kind: str, object_id: str, obj: dict[str, Any], *, parent: str = "") -> None:
-        from logis.payments.models import FakeStripeObject
-
-        with transaction.atomic():
-            updated = self._rows(kind).filter(object_id=object_id).update(data=obj)
-            if not updated:
-                FakeStripeObject.objects.create(kind=kind, object_id=object_id, parent=parent, data=obj)
-
-    def put_if_absent(self, kind: str, object_id: str, obj: dict[str, Any]) -> dict[str, Any]:
-        from logis.payments.models import FakeStripeObject
-
-        try:
-            with transaction.atomic():
-                FakeStripeObject.objects.create(kind=kind, object_id=object_id, data=obj)
-                return obj
-        except IntegrityError:
-            found = self.get(kind, object_id)
-            assert found is not None
-            return found
-
-    def children(self, kind: str, parent: str) -> list[dict[str, Any]]:
-        return [
-            dict(d)
-            for d in self._rows(kind).filter(parent=parent).order_by("id").values_list("data", flat=True)
-        ]
-
-    def all(self, kind: str) -> list[dict[str, Any]]:
-        return [dict(d) for d in self._rows(kind).order_by("id").values_list("data", flat=True)]
-
-
-Store = MemoryStore | DatabaseStore
-
-
-class StoreView(Mapping[str, dict[str, Any]]):
-    """The objects of one kind by id, read from the store each time (a live view, like a dict's)."""
-
-    def __init__(self, store: Store, kind: str) -> None:
-        self.store = store
-        self.kind = kind
-
-    def __getitem__(self, object_id: str) -> dict[str, Any]:
-        found = self.store.get(self.kind, object_id)
-        if found is None:
-            raise KeyError(object_id)
-        return found
-
-    def __iter__(self) -> Iterator[str]:
-        return iter([str(o["id"]) for o in self.store.all(self.kind)])
-
-    def __len__(self) -> int:
-        return len(self.store.all(self.kind))
+from logis.payments.fake_stripe_autopay import AutopayFake
+from logis.payments.fake_stripe_pages import (
+    WEBHOOK_URL_KEY,
+    Environ,
+    HostedPages,
+    StartResponse,
+    _base_url,
+    _respond,
+)
+from logis.payments.fake_stripe_store import (
+    CHARGE,
+    EVENT,
+    IDEMPOTENCY,
+    REFUND,
+    SESSION,
+    FakeError,
+    MemoryStore,
+    Store,
+    StoreView,
+    _new_id,
+    parse_form,
+)
 
 
 @dataclass
@@ -209,7 +65,7 @@ class Delivery:
 
 
 @dataclass
-class FakeStripe(AutopayFake):
+class FakeStripe(AutopayFake, HostedPages):
     """Stripe's sessions, payment intents, charges, refunds and the events they produce, in ``store``
     (autopay's customers, setup sessions, mandates and off-session PaymentIntents: ``AutopayFake``)."""
 
@@ -561,185 +417,3 @@ class FakeStripe(AutopayFake):
 
         # As Stripe does: after the API call answered (the caller records what it asked for first).
         threading.Timer(0.2, send).start()
-
-    def _hosted_page(
-        self, environ: Environ, start_response: StartResponse, method: str, session_id: str, body: str
-    ) -> Iterable[bytes]:
-        session = self.get_session(session_id)
-        if session.get("mode") == "setup":
-            return self._hosted_setup_page(environ, start_response, method, session, body)
-        if method == "POST":
-            form = dict(parse_qsl(body))
-            settle = form.get("action") == "settle"
-            if (settle and not self._debit_pending(session_id)) or (
-                not settle and session["status"] != "open"
-            ):
-                # Paid already (the back button, a second tab): show the page as it is now.
-                location = f"{_base_url(environ)}/pay/{session_id}"
-                start_response("303 See Other", [("Location", location), ("Content-Length", "0")])
-                return [b""]
-            if settle:
-                event = self.settle_debit(session_id, succeeded=form.get("outcome") == "succeeded")
-            else:
-                event = self.complete_session(session_id, method=form.get("method", ""))
-            url = environ.get(WEBHOOK_URL_KEY) or self.webhook_url
-            if url:
-                self.deliver(event, url=url)
-            target = str(session["success_url"]).replace("{CHECKOUT_SESSION_ID}", session_id)
-            if self._debit_pending(session_id):
-                # The demo lets the person see the debit clear (or fail) instead of waiting days.
-                target = f"{_base_url(environ)}/pay/{session_id}"
-            start_response("303 See Other", [("Location", target), ("Content-Length", "0")])
-            return [b""]
-        return _respond(start_response, 200, self._render_page(session), "text/html")
-
-    def _hosted_setup_page(
-        self, environ: Environ, start_response: StartResponse, method: str, session: dict[str, Any], body: str
-    ) -> Iterable[bytes]:
-        if method == "POST" and session["status"] == "open":
-            form = dict(parse_qsl(body))
-            event = self.complete_setup(
-                session["id"],
-                method=form.get("method", ""),
-                account_number=form.get("account_number", "") if form.get("method") != "card" else "",
-                card_number=form.get("card_number", "") if form.get("method") == "card" else "",
-            )
-            url = environ.get(WEBHOOK_URL_KEY) or self.webhook_url
-            if url:
-                self.deliver(event, url=url)
-            target = str(session["success_url"]).replace("{CHECKOUT_SESSION_ID}", session["id"])
-            start_response("303 See Other", [("Location", target), ("Content-Length", "0")])
-            return [b""]
-        return _respond(start_response, 200, self.render_setup_page(session), "text/html")
-
-    def _debit_pending(self, session_id: str) -> bool:
-        session = self._session(session_id)
-        charge = self.store.get(CHARGE, session["_charge"]) if session.get("_charge") else None
-        return bool(charge and session["status"] == "complete" and charge["status"] == "pending")
-
-    def _render_page(self, session: dict[str, Any]) -> str:
-        esc = html.escape
-        # Translated outside the f-strings: xgettext does not look inside them.
-        text = {
-            "banner": _("Demo mode — no real payment"),
-            "title": _("Demo checkout"),
-            "closed": _("This payment page is no longer open."),
-            "method": _("Payment method"),
-            "pay": _("Pay"),
-            "cancel": _("Cancel and go back"),
-            "debit": _(
-                "Pre-authorized debit authorized. A real debit takes a few business days to clear; "
-                "in this demo, choose what happens."
-            ),
-            "cleared": _("The debit clears"),
-            "failed": _("The debit fails"),
-            "later": _("Return to Logis (the debit stays pending)"),
-        }
-        labels = {"card": _("Card"), "acss_debit": _("Pre-authorized debit")}
-        amount = format_amount(Decimal(session["amount_total"]) / 100)
-        names = self._session(session["id"]).get("_line_item_names") or []
-        if self._debit_pending(session["id"]):
-            success = str(session["success_url"]).replace("{CHECKOUT_SESSION_ID}", session["id"])
-            body = (
-                f"<p>{esc(text['debit'])}</p>"
-                f'<form method="post"><input type="hidden" name="action" value="settle">'
-                f'<button type="submit" name="outcome" value="succeeded">{esc(text["cleared"])}</button> '
-                f'<button type="submit" name="outcome" value="failed">{esc(text["failed"])}</button></form>'
-                f'<p style="margin-top:1rem"><a href="{esc(success)}">{esc(text["later"])}</a></p>'
-            )
-        elif session["status"] != "open":
-            body = f'<p role="alert">{esc(text["closed"])}</p>'
-        else:
-            options = "".join(
-                f'<label style="display:block;margin:.25rem 0"><input type="radio" name="method" '
-                f'value="{esc(m)}"{" checked" if i == 0 else ""}> {esc(str(labels.get(m, m)))}</label>'
-                for i, m in enumerate(session["payment_method_types"])
-            )
-            body = (
-                f'<form method="post"><fieldset style="border:0;padding:0"><legend>'
-                f"{esc(text['method'])}</legend>{options}</fieldset>"
-                f'<button type="submit" style="margin-top:1rem;padding:.5rem 2rem;font-size:1.1rem">'
-                f"{esc(text['pay'])} {esc(amount)}</button></form>"
-            )
-        cancel = str(session["cancel_url"]).replace("{CHECKOUT_SESSION_ID}", session["id"])
-        cancel_link = (
-            f'<p style="margin-top:2rem"><a href="{esc(cancel)}">{esc(text["cancel"])}</a></p>'
-            if session["status"] == "open"
-            else ""
-        )
-        lang = translation.get_language() or "fr"
-        return (
-            f'<!doctype html><html lang="{esc(lang)}"><head><meta charset="utf-8">'
-            f"<title>{esc(text['title'])}</title>"
-            '<meta name="viewport" content="width=device-width, initial-scale=1"></head>'
-            '<body style="font-family:system-ui,sans-serif;max-width:32rem;margin:2rem auto;padding:0 1rem">'
-            '<p role="note" style="background:#fff3cd;border:1px solid #e0c66b;padding:.75rem;'
-            f'font-weight:bold">{esc(text["banner"])}</p>'
-            f"<h1>{esc(text['title'])}</h1>"
-            f"<p>{esc(' · '.join(n for n in names if n))}</p>"
-            f'<p style="font-size:1.5rem">{esc(amount)}</p>'
-            f"{body}"
-            f"{cancel_link}"
-            "</body></html>"
-        )
-
-
-def _base_url(environ: Environ) -> str:
-    scheme = environ.get("wsgi.url_scheme", "http")
-    host = (
-        environ.get("HTTP_HOST") or f"{environ.get('SERVER_NAME', '127.0.0.1')}:{environ.get('SERVER_PORT')}"
-    )
-    return f"{scheme}://{host}{environ.get('SCRIPT_NAME', '')}"
-
-
-_REASONS = {200: "OK", 303: "See Other", 400: "Bad Request", 401: "Unauthorized", 404: "Not Found"}
-
-
-def _respond(start_response: StartResponse, status: int, text: str, content_type: str) -> list[bytes]:
-    data = text.encode()
-    start_response(
-        f"{status} {_REASONS.get(status, 'Error')}",
-        [("Content-Type", f"{content_type}; charset=utf-8"), ("Content-Length", str(len(data)))],
-    )
-    return [data]
-
-
-# --- The demo: the fake inside Logis ----------------------------------------------------------------
-
-# Its objects in the database: every worker of the demo serves the same sessions, and a restart keeps them.
-DEMO = FakeStripe(store=DatabaseStore())
-
-
-@csrf_exempt
-def demo_view(request: HttpRequest, path: str = "") -> HttpResponse:
-    """``/demo-stripe/…``: the fake, served by Logis itself in demo mode only (404 with a real key)."""
-    from logis.payments import stripe_gateway
-
-    if not stripe_gateway.demo_mode():
-        raise Http404
-    import io
-
-    DEMO.webhook_secret = stripe_gateway.webhook_secret()
-    body = request.body
-    environ = dict(request.META)
-    environ.update(
-        {
-            "wsgi.input": io.BytesIO(body),
-            "CONTENT_LENGTH": str(len(body)),
-            "SCRIPT_NAME": request.META.get("SCRIPT_NAME", "") + stripe_gateway.DEMO_PREFIX,
-            "PATH_INFO": "/" + path,
-            WEBHOOK_URL_KEY: request.build_absolute_uri(reverse("stripe_webhook")),
-        }
-    )
-    captured: dict[str, Any] = {}
-
-    def start_response(status: str, headers: list[tuple[str, str]]) -> None:
-        captured["status"] = int(status.split()[0])
-        captured["headers"] = headers
-
-    content = b"".join(DEMO(environ, start_response))
-    response = HttpResponse(content, status=captured["status"])
-    for name, value in captured["headers"]:
-        if name.lower() != "content-length":
-            response[name] = value
-    return response

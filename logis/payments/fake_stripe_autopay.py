@@ -30,7 +30,7 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 
 if TYPE_CHECKING:
-    from logis.payments.fake_stripe import Store
+    from logis.payments.fake_stripe_store import Store
 
 CUSTOMER, SETUP_INTENT, PAYMENT_METHOD, MANDATE, PAYMENT_INTENT = (
     "customer",
@@ -51,13 +51,13 @@ CARD_DECLINED_WHEN_CHARGED = "4000000000000341"
 
 
 def _error(status: int, message: str, *, code: str = "", type_: str = "invalid_request_error") -> Exception:
-    from logis.payments.fake_stripe import FakeError
+    from logis.payments.fake_stripe_store import FakeError
 
     return FakeError(status, message, code=code, type_=type_)
 
 
 def _new_id(prefix: str) -> str:
-    from logis.payments.fake_stripe import _new_id as new_id
+    from logis.payments.fake_stripe_store import _new_id as new_id
 
     return new_id(prefix)
 
@@ -98,7 +98,7 @@ class AutopayFake:
         return customer
 
     def create_setup_session(self, params: dict[str, Any], *, base_url: str) -> dict[str, Any]:
-        from logis.payments.fake_stripe import SESSION
+        from logis.payments.fake_stripe_store import SESSION
 
         customer = str(params.get("customer") or "")
         self._get(CUSTOMER, customer, "customer")
@@ -153,7 +153,7 @@ class AutopayFake:
     ) -> dict[str, Any]:
         """The payer saves a bank account (accepting the mandate) or a card on the hosted page: the
         PaymentMethod, its SetupIntent and Mandate; returns the ``checkout.session.completed`` event."""
-        from logis.payments.fake_stripe import SESSION
+        from logis.payments.fake_stripe_store import SESSION
 
         with self.store.locked():
             session = self._session(session_id, for_update=True)

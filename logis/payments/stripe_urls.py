@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from logis.payments.fake_stripe import demo_view
+from logis.payments.fake_stripe_demo import demo_view
 from logis.payments.webhooks import stripe_webhook
 
 urlpatterns = [

@@ -13,7 +13,8 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from logis.api.schemas import InvoiceSort, ManualMethodCode, PaymentMethodCode
+from logis.api.invoice_schemas import InvoiceSort
+from logis.api.payment_schemas import ManualMethodCode, PaymentMethodCode
 from logis.core.dates import today_in
 from logis.core.permissions import Role
 from logis.invoicing.models import Invoice, InvoiceStatus

@@ -214,7 +214,9 @@ def test_properties_lists_each_property_with_the_users_role(role: str, world: Wo
 @pytest.mark.parametrize("role", ["none", "resident"])
 def test_properties_is_empty_for_someone_without_a_role(role: str, world: World, api_for: Any) -> None:
     body = api_for(role).get("/properties").json()
-    assert body == {"count": 0, "limit": 50, "offset": 0, "items": []}
+    assert body == {
+        "count": 0, "limit": 50, "offset": 0, "next_cursor": None, "previous_cursor": None, "items": [],
+    }  # fmt: skip
 
 
 def test_a_role_that_may_not_is_refused_before_anything_changes(world: World, api_for: Any) -> None:

@@ -14,7 +14,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from logis.core.permissions import Role
-from logis.payments import fake_stripe, online, services, stripe_gateway
+from logis.payments import fake_stripe, fake_stripe_store, online, services, stripe_gateway
 from logis.payments.credits import credit_balance
 from logis.payments.models import Payment, PaymentKind
 from logis.properties.models import Unit
@@ -81,7 +81,7 @@ def test_the_manager_refunds_the_excess_of_a_double_payment_from_the_invoice_pag
         invoice_id=invoice.pk, user=user, success_url=f"{live_server.url}/portal/", cancel_url=live_server.url
     )
     demo = fake_stripe.FakeStripe(
-        webhook_secret=stripe_gateway.DEMO_WEBHOOK_SECRET, store=fake_stripe.DatabaseStore()
+        webhook_secret=stripe_gateway.DEMO_WEBHOOK_SECRET, store=fake_stripe_store.DatabaseStore()
     )
     event = demo.complete_session(url.rsplit("/", 1)[1])
     services.record_payment(

@@ -10,8 +10,9 @@ from typing import Any
 import pytest
 from django.test import Client
 
-from logis.payments import fake_stripe
-from logis.payments.fake_stripe import DatabaseStore, FakeStripe
+from logis.payments import fake_stripe_demo
+from logis.payments.fake_stripe import FakeStripe
+from logis.payments.fake_stripe_store import DatabaseStore, FakeError
 from logis.payments.models import FakeStripeObject
 from logis.payments.stripe_gateway import DEMO_SECRET_KEY
 
@@ -30,7 +31,7 @@ def _demo(settings: Any, db: None) -> None:
 def _restart(monkeypatch: pytest.MonkeyPatch) -> FakeStripe:
     """A new process: a fresh fake with nothing in memory, reading the same database."""
     fresh = FakeStripe(store=DatabaseStore())
-    monkeypatch.setattr(fake_stripe, "DEMO", fresh)
+    monkeypatch.setattr(fake_stripe_demo, "DEMO", fresh)
     return fresh
 
 
@@ -112,6 +113,6 @@ def test_a_session_is_paid_once_even_when_two_workers_take_the_click(
     first = FakeStripe(store=DatabaseStore())
     second = FakeStripe(store=DatabaseStore())
     first.complete_session(session_id)
-    with pytest.raises(fake_stripe.FakeError):
+    with pytest.raises(FakeError):
         second.complete_session(session_id)
     assert FakeStripeObject.objects.filter(kind="charge").count() == 1
