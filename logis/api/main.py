@@ -14,6 +14,7 @@ from logis.api.banking import router as banking_router
 from logis.api.endpoints import router
 from logis.api.errors import install_handlers
 from logis.api.ledger import router as ledger_router
+from logis.api.ledger_accounts import router as ledger_accounts_router
 
 DESCRIPTION = """
 The Logis API does what the pages do, through the same rules: the same roles per property, the same
@@ -47,6 +48,7 @@ install_handlers(api)
 api.add_router("", router)
 api.add_router("", banking_router)
 api.add_router("", ledger_router)
+api.add_router("", ledger_accounts_router)
 
 
 @csrf_exempt  # nothing to protect, and a POST to a wrong address must still answer JSON

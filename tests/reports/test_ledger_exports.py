@@ -332,3 +332,19 @@ def test_query_counts_do_not_grow_with_the_rows(prop: Property, treasurer, clien
         published(prop, treasurer, "12.00")
     after = {name: _count(client, url, params) for name, (url, params) in urls.items()}
     assert after == before, (before, after)
+
+
+def test_api_lists_the_chart_of_accounts_with_codes_and_export_names(prop: Property, treasurer) -> None:  # type: ignore[no-untyped-def]
+    from tests.api.conftest import ApiClient, token_for
+
+    books(prop, treasurer)
+    bank = Account.objects.get(property=prop, kind=AccountKind.BANK)
+    update_account(actor=treasurer, property=prop, account_id=bank.pk, code="1000", export_name="Caisse")
+    api = ApiClient(token_for(treasurer), "en")
+    response = api.get(f"/properties/{prop.pk}/ledger/accounts")
+    assert response.status_code == 200
+    body = response.json()
+    assert [a["code"] for a in body] == sorted(a["code"] for a in body)
+    assert {"code": "1000", "name": "Bank", "export_name": "Caisse"}.items() <= body[0].items()
+    other = PropertyFactory()
+    assert api.get(f"/properties/{other.pk}/ledger/accounts").status_code == 404
