@@ -68,7 +68,7 @@ def update_account(
         # One writer of the chart at a time per property: two people cannot give two accounts one code.
         prop = Property.objects.select_for_update().get(pk=property.pk)
         account = (
-            Account.objects.select_for_update()
+            Account.objects.select_for_update(of=("self",))  # not the category: an outer join
             .select_related("category__fund")
             .filter(property=prop, pk=account_id)
             .first()

@@ -29,7 +29,7 @@ from logis.core.tabular import Cell, Column, Format, Kind, Table, requested_form
 from logis.finances.models import Fund
 from logis.ledger import selectors
 from logis.ledger.accounts import chart_of_accounts
-from logis.ledger.models import Account, EntryKind, JournalEntry
+from logis.ledger.models import EntryKind
 from logis.properties.access import PropertyRequest, property_view
 from logis.properties.models import Property
 from logis.reports.income import fiscal_year_bounds
@@ -90,29 +90,26 @@ def journal_export_form(prop: Property, data: Any = None) -> JournalExportForm:
     return JournalExportForm(data or None, initial={"start": start, "end": today, "format": Format.CSV.value})
 
 
-def _source(entry: JournalEntry) -> str:
-    label = SOURCE_LABELS.get(entry.source_type)
-    name = str(label) if label is not None else entry.source_type
-    return f"{name} {entry.source_id}" if entry.source_id else name
-
-
 def _journal_table(prop: Property, start: dt.date | None, end: dt.date | None) -> Table:
-    accounts = {a.pk: a for a in chart_of_accounts(property=prop)}
+    # Names translated once, not per line (a chart has a few dozen accounts).
+    accounts = {a.pk: (a.code, a.export_label) for a in chart_of_accounts(property=prop)}
     funds = {f.pk: f.display_name for f in Fund.objects.filter(property=prop)}
     kinds = {k.value: str(k.label) for k in EntryKind}
+    sources = {key: str(label) for key, label in SOURCE_LABELS.items()}
 
     def rows() -> Iterator[list[Cell]]:
         for entry, line in selectors.journal_export_lines(property=prop, start=start, end=end):
-            account = accounts[line.account_id]
+            code, name = accounts[line.account_id]
+            source = sources.get(entry.source_type, entry.source_type)
             yield [
                 entry.date,
                 entry.pk,
                 kinds.get(entry.kind, entry.kind),
                 entry.memo,
-                _source(entry),
+                f"{source} {entry.source_id}" if entry.source_id else source,
                 entry.reverses_id,
-                account.code,
-                account.export_label,
+                code,
+                name,
                 line.unit.number if line.unit is not None else "",
                 funds.get(line.fund_id, "") if line.fund_id else "",
                 line.debit or None,
@@ -139,7 +136,7 @@ def _journal_table(prop: Property, start: dt.date | None, end: dt.date | None) -
 def qbo_lines(prop: Property, start: dt.date | None, end: dt.date | None) -> Iterator[str]:
     """The journal as QuickBooks Online's journal-entry CSV: plain UTF-8 with no BOM (its importer
     matches the header names), ``,`` and ``1234.50``, one JournalNo (the entry's number) per entry."""
-    accounts: dict[int, Account] = {a.pk: a for a in chart_of_accounts(property=prop)}
+    names = {a.pk: safe_cell(a.export_label) for a in chart_of_accounts(property=prop)}
     kinds = {k.value: str(k.label) for k in EntryKind}
     writer = csv.writer(_Echo(), lineterminator="\r\n")
     yield writer.writerow(QBO_HEADERS)
@@ -149,7 +146,7 @@ def qbo_lines(prop: Property, start: dt.date | None, end: dt.date | None) -> Ite
             [
                 str(entry.pk),
                 entry.date.strftime(QBO_DATE),
-                safe_cell(accounts[line.account_id].export_label),
+                names[line.account_id],
                 f"{line.debit:.2f}" if line.debit else "",
                 f"{line.credit:.2f}" if line.credit else "",
                 safe_cell(description),
