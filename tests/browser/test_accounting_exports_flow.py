@@ -134,7 +134,7 @@ def test_treasurer_downloads_the_journal_and_maps_an_account(
         page.get_by_role("button", name=w["save"]).click()
         expect(page.get_by_text(w["saved"])).to_be_visible()
         expect(page.locator("#chart-of-accounts")).to_contain_text("Caisse Desjardins")
-        assert Account.objects.get(property=prop, kind=AccountKind.BANK).code == "1000"
+        assert Account.objects.get(property_id=prop.pk, kind=AccountKind.BANK).code == "1000"
 
         page.goto(f"/p/{prop.pk}/reports/")
         page.get_by_role("link", name=w["funds"]).click()
