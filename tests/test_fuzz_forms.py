@@ -318,6 +318,7 @@ API_OPERATIONS = [
     ("get", "/properties/{property_id}/payments"),
     ("get", "/properties/{property_id}/ledger/trial-balance"),
     ("get", "/properties/{property_id}/ledger/entries"),
+    ("get", "/properties/{property_id}/ledger/accounts"),
     ("post", "/properties/{property_id}/invoices/{invoice_id}/payments"),
     ("post", "/properties/{property_id}/payments/{payment_id}/reverse"),
     ("post", "/properties/{property_id}/units/{unit_id}/remittances"),

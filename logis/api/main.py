@@ -17,6 +17,7 @@ from logis.api.errors import install_handlers
 from logis.api.imports import router as imports_router
 from logis.api.invoices import router as invoices_router
 from logis.api.ledger import router as ledger_router
+from logis.api.ledger_accounts import router as ledger_accounts_router
 from logis.api.payments import router as payments_router
 
 DESCRIPTION = """
@@ -71,6 +72,7 @@ api.add_router("", payments_router)
 api.add_router("", imports_router)
 api.add_router("", banking_router)
 api.add_router("", ledger_router)
+api.add_router("", ledger_accounts_router)
 
 
 @csrf_exempt  # nothing to protect, and a POST to a wrong address must still answer JSON

@@ -115,6 +115,7 @@ class Verb(StrEnum):
     CATEGORY_UPDATED = "category.updated"
     CATEGORY_DELETED = "category.deleted"
     TAX_REGISTRATION_UPDATED = "tax_registration.updated"
+    LEDGER_ACCOUNT_UPDATED = "ledger_account.updated"
     API_TOKEN_CREATED = "api_token.created"  # noqa: S105 - an event name, not a secret
     API_TOKEN_REVOKED = "api_token.revoked"  # noqa: S105 - an event name, not a secret
     IMPORT_APPLIED = "import.applied"

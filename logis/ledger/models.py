@@ -71,6 +71,9 @@ class Account(models.Model):
         "finances.ChargeCategory", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     code = models.CharField(_("code"), max_length=20)
+    # The name the treasurer's own books give this account (the QuickBooks Online account name, for
+    # example): used by the exports; blank means Logis's name. Edited in Rapports > Plan comptable.
+    export_name = models.CharField(_("name in exports"), max_length=100, blank=True, default="")
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -105,6 +108,11 @@ class Account(models.Model):
                 % {"category": self.category.display_name, "fund": self.category.fund.display_name}
             )
         return str(AccountKind(self.kind).label)
+
+    @builtins.property
+    def export_label(self) -> str:
+        """The account's name in the exports: the treasurer's, else Logis's."""
+        return self.export_name or self.display_name
 
     @builtins.property
     def type(self) -> str:

@@ -80,14 +80,35 @@ def account(property_id: int, kind: str, *, category_id: int | None = None) -> A
         return current_batch.accounts[cache_key]
     found = Account.objects.filter(**lookup).first()
     if found is None:
+        # The treasurer may have given another account the default code (Rapports > Plan comptable):
+        # the new account then takes the first free code after it rather than failing the money event.
+        defaults["code"] = free_code(property_id, str(defaults["code"]))
         try:
             with transaction.atomic():  # a savepoint: two first entries at once open it once
                 found = Account.objects.create(**lookup, **defaults)  # type: ignore[arg-type]
         except IntegrityError:
-            found = Account.objects.get(**lookup)  # type: ignore[arg-type]
+            found = Account.objects.filter(**lookup).first()
+            if found is None:  # its code was taken meanwhile: the next free one
+                defaults["code"] = free_code(property_id, str(defaults["code"]))
+                found = Account.objects.create(**lookup, **defaults)  # type: ignore[arg-type]
     if current_batch is not None:
         current_batch.accounts[cache_key] = found
     return found
+
+
+def free_code(property_id: int, wanted: str) -> str:
+    """``wanted`` if no account of the property has it, else ``wanted-2``, ``wanted-3``… (one query)."""
+    taken = set(
+        Account.objects.filter(property_id=property_id, code__startswith=wanted).values_list(
+            "code", flat=True
+        )
+    )
+    if wanted not in taken:
+        return wanted
+    suffix = 2
+    while f"{wanted}-{suffix}" in taken:
+        suffix += 1
+    return f"{wanted}-{suffix}"
 
 
 @dataclass

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import DecimalField, Prefetch, Q, QuerySet, Sum, Value
+from django.db.models import DecimalField, F, Prefetch, Q, QuerySet, Sum, Value
 from django.db.models.functions import Coalesce
+from django.utils.translation import gettext as _
 
 from logis.core import keyset
-from logis.ledger.models import Account, JournalEntry, JournalLine
+from logis.ledger.models import Account, AccountKind, JournalEntry, JournalLine
 from logis.properties.models import Property
 
 ZERO = Decimal("0.00")
@@ -134,3 +136,132 @@ def fund_revenue(*, property: Property, as_of: dt.date) -> list[FundRow]:
     totals = {r["fund_id"]: (r["credits"] - r["debits"]).quantize(Decimal("0.01")) for r in rows}
     funds = Fund.objects.filter(pk__in=totals).order_by("position", "id")
     return [FundRow(f.pk, f.display_name, totals[f.pk]) for f in funds]
+
+
+# --- Exports: the journal line by line, by chunks (bounded memory over ten years of entries) ----------
+
+EXPORT_CHUNK = 500
+
+
+def journal_export_lines(
+    *, property: Property, start: dt.date | None, end: dt.date | None, chunk: int = EXPORT_CHUNK
+) -> Iterator[tuple[JournalEntry, JournalLine]]:
+    """Every line of the entries dated ``start`` to ``end`` (inclusive; ``None``: no bound), oldest entry
+    first, each with its entry. Entries are read by keyset chunks of ``chunk`` on (date, id) — the
+    journal's index — and their lines for each chunk: two queries per chunk, memory bounded by a chunk
+    whatever the length of the journal. The lines carry their unit; accounts and funds are few and are
+    read by the caller once (``chart_of_accounts``)."""
+    entries = JournalEntry.objects.filter(property=property).order_by("date", "id")
+    if start is not None:
+        entries = entries.filter(date__gte=start)
+    if end is not None:
+        entries = entries.filter(date__lte=end)
+    last: tuple[dt.date, int] | None = None
+    while True:
+        page = entries
+        if last is not None:
+            page = page.filter(Q(date__gt=last[0]) | Q(date=last[0], id__gt=last[1]))
+        batch = list(page[:chunk])
+        if not batch:
+            return
+        by_id = {e.pk: e for e in batch}
+        lines = (
+            JournalLine.objects.filter(entry_id__in=by_id).select_related("unit").order_by("entry_id", "id")
+        )
+        grouped: dict[int, list[JournalLine]] = {}
+        for line in lines:
+            grouped.setdefault(line.entry_id, []).append(line)
+        for entry in batch:
+            for line in grouped.get(entry.pk, []):
+                yield entry, line
+        if len(batch) < chunk:
+            return
+        last = (batch[-1].date, batch[-1].pk)
+
+
+# --- Fund balances (art. 1071, 1071.1 C.c.Q.) -----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FundBalanceRow:
+    fund_id: int | None  # None: opening equity or revenue tagged with no fund
+    name: str
+    opening: Decimal  # opening balance equity tagged with the fund (credit balance)
+    earlier_revenue: Decimal  # revenue of the fund before the fiscal year
+    year_revenue: Decimal  # revenue of the fund from the start of the fiscal year to the date
+
+    @property
+    def balance(self) -> Decimal:
+        return self.opening + self.earlier_revenue + self.year_revenue
+
+
+@dataclass(frozen=True)
+class FundBalances:
+    as_of: dt.date
+    year_start: dt.date
+    rows: list[FundBalanceRow]
+
+    def _total(self, name: str) -> Decimal:
+        return sum((getattr(r, name) for r in self.rows), ZERO)
+
+    @property
+    def opening(self) -> Decimal:
+        return self._total("opening")
+
+    @property
+    def earlier_revenue(self) -> Decimal:
+        return self._total("earlier_revenue")
+
+    @property
+    def year_revenue(self) -> Decimal:
+        return self._total("year_revenue")
+
+    @property
+    def balance(self) -> Decimal:
+        return self._total("balance")
+
+
+def fund_balances(*, property: Property, as_of: dt.date, year_start: dt.date) -> FundBalances:
+    """Each fund's balance on ``as_of``: its opening balance (opening equity tagged with it), its revenue
+    before the fiscal year starting ``year_start`` and its revenue since, net of voids. Logis records no
+    expenses yet, so a fund's balance is what it received. Lines of these accounts with no fund (an
+    opening credit of a unit: Dr equity) form a row of their own, so the total equals the credit balance of
+    the trial balance's equity and revenue accounts. Two queries."""
+    from logis.finances.models import Fund  # below the ledger
+
+    net = F("credit") - F("debit")
+    rows = (
+        JournalLine.objects.filter(
+            entry__property=property,
+            entry__date__lte=as_of,
+            account__kind__in=[AccountKind.OPENING_EQUITY, AccountKind.REVENUE],
+        )
+        .values("fund_id", "account__kind")
+        .annotate(
+            before=Coalesce(Sum(net, filter=Q(entry__date__lt=year_start)), Value(ZERO), output_field=_MONEY),
+            during=Coalesce(
+                Sum(net, filter=Q(entry__date__gte=year_start)), Value(ZERO), output_field=_MONEY
+            ),
+        )
+        .order_by()
+    )
+    sums: dict[int | None, dict[str, Decimal]] = {}
+    for r in rows:
+        figures = sums.setdefault(r["fund_id"], {"opening": ZERO, "earlier": ZERO, "year": ZERO})
+        if r["account__kind"] == AccountKind.OPENING_EQUITY:
+            figures["opening"] += r["before"] + r["during"]
+        else:
+            figures["earlier"] += r["before"]
+            figures["year"] += r["during"]
+    result: list[FundBalanceRow] = []
+    for fund in Fund.objects.filter(property=property).order_by("position", "id"):
+        if fund.pk not in sums and not fund.is_active:
+            continue
+        f = sums.get(fund.pk, {"opening": ZERO, "earlier": ZERO, "year": ZERO})
+        result.append(FundBalanceRow(fund.pk, fund.display_name, f["opening"], f["earlier"], f["year"]))
+    if None in sums and any(sums[None].values()):
+        f = sums[None]
+        result.append(
+            FundBalanceRow(None, str(_("Not assigned to a fund")), f["opening"], f["earlier"], f["year"])
+        )
+    return FundBalances(as_of=as_of, year_start=year_start, rows=result)

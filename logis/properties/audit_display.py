@@ -110,6 +110,7 @@ label_verbs(
         Verb.CATEGORY_UPDATED: _("Charge category changed"),
         Verb.CATEGORY_DELETED: _("Charge category deleted"),
         Verb.TAX_REGISTRATION_UPDATED: _("GST and QST numbers changed"),
+        Verb.LEDGER_ACCOUNT_UPDATED: _("Ledger account code or export name changed"),
         Verb.API_TOKEN_CREATED: _("API token created"),
         Verb.API_TOKEN_REVOKED: _("API token revoked"),
     }

@@ -4,6 +4,7 @@ entries, newest first, paged by cursor). Read-only; whoever may see the reports 
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from django import forms
 from django.http import HttpResponse
@@ -42,13 +43,20 @@ def trial_balance(request: PropertyRequest) -> HttpResponse:
     balance = selectors.trial_balance(property=prop, as_of=as_of)
     funds = selectors.fund_revenue(property=prop, as_of=as_of)
     status = 400 if form.is_bound and not form.is_valid() else 200
-    context = {"form": form, "balance": balance, "funds": funds}
+    context = {"form": form, "balance": balance, "funds": funds, "export_query": f"as_of={as_of.isoformat()}"}
     return render(request, "reports/trial_balance.html", context, status=status)
+
+
+def journal_context(request: PropertyRequest, *, export_form: forms.Form | None = None) -> dict[str, Any]:
+    """The Journal page: a page of entries and the form that downloads the journal (decision 0035)."""
+    from logis.reports.ledger_exports import journal_export_form  # it imports this module
+
+    page = selectors.journal_page(
+        property=request.property, after=request.GET.get("after"), before=request.GET.get("before")
+    )
+    return {"page": page, "export_form": export_form or journal_export_form(request.property)}
 
 
 @property_view(Action.VIEW_REPORTS)
 def journal(request: PropertyRequest) -> HttpResponse:
-    page = selectors.journal_page(
-        property=request.property, after=request.GET.get("after"), before=request.GET.get("before")
-    )
-    return render(request, "reports/journal.html", {"page": page})
+    return render(request, "reports/journal.html", journal_context(request))

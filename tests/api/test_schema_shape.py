@@ -51,6 +51,7 @@ OPERATIONS = [
     ),
     ("get", "/api/v1/properties/{property_id}/ledger/trial-balance", "logis_api_ledger_trial_balance"),
     ("get", "/api/v1/properties/{property_id}/ledger/entries", "logis_api_ledger_journal_entries"),
+    ("get", "/api/v1/properties/{property_id}/ledger/accounts", "logis_api_ledger_accounts_ledger_accounts"),
 ]
 SCHEMAS = [
     "AccountKind",
@@ -61,6 +62,7 @@ SCHEMAS = [
     "CandidateOut",
     "CardOut",
     "CategoryRef",
+    "ChartAccountOut",
     "ConfirmIn",
     "ConfirmOut",
     "ConfirmedOut",

@@ -145,6 +145,8 @@ def _tour() -> Tour:
         f"{p}/reports/trial-balance/",
         f"{p}/reports/journal/",
         f"{p}/reports/income/",
+        f"{p}/reports/funds/",
+        f"{p}/reports/accounts/",
         f"{p}/settings/",
         f"{p}/settings/payments/",
         f"{p}/settings/security/",
