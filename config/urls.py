@@ -41,5 +41,6 @@ urlpatterns = [
     path("p/<int:property_id>/bank/", include("logis.banking.urls")),
     path("", include("logis.statements.urls")),  # a unit's statement: members and residents
     path("api/v1/", api.urls),
-    re_path(r"^api/(?P<rest>.*)$", api_not_found),
+    # [\s\S]: a newline (%0A) in the address is still answered in JSON, not by the HTML 404 page.
+    re_path(r"^api/(?P<rest>[\s\S]*)$", api_not_found),
 ]

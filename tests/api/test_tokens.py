@@ -238,3 +238,19 @@ def test_page_help_texts_are_the_ones_its_fields_point_to(world: World) -> None:
     assert described, "the fields have help texts"
     ids = set(re.findall(r'\bid="([^"]+)"', html))
     assert [i for i in described if i not in ids] == []
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/v1/nowhere",
+        "/api/v2/properties",
+        "/api/v1/properties/%0A/units/null/remittances",
+        "/api/v1/x%0Ay",
+    ],
+)
+def test_an_address_the_api_does_not_have_answers_404_in_json(db: None, path: str) -> None:
+    """Even with a newline (%0A) in it: a client reads JSON, never the site's HTML page."""
+    response = Client().post(path, "{}", content_type="application/json")
+    assert response.status_code == 404
+    assert response["Content-Type"].startswith("application/json")
