@@ -78,14 +78,16 @@ def test_verify_summaries_prints_each_difference_and_fails() -> None:
     other = PropertyFactory()
     InvoiceFactory(property=prop, status=InvoiceStatus.OPEN, number=1, amount=D("60.00"))
     InvoiceFactory(property=other, status=InvoiceStatus.OPEN, number=1, amount=D("60.00"))
-    InvoiceTotal.objects.filter(property=prop).update(amount=D("61.00"))  # a summary gone wrong
+    InvoiceTotal.objects.filter(property_id=prop.pk).update(amount=D("61.00"))  # a summary gone wrong
     out = StringIO()
     with pytest.raises(CommandError, match="1 places"):
         call_command("verify_summaries", stdout=out)
     assert f"property {prop.pk} invoices open" in out.getvalue()
     assert "amount=61.00" in out.getvalue() and "amount=60.00" in out.getvalue()
     assert "agree" in _verify("--property", str(other.pk))
-    PaymentTotal.objects.create(property=other, kind="payment", status="succeeded", method="cash", amount=1)
+    PaymentTotal.objects.create(
+        property_id=other.pk, kind="payment", status="succeeded", method="cash", amount=1
+    )
     with pytest.raises(CommandError):
         _verify("--property", str(other.pk))
 
@@ -163,7 +165,7 @@ def test_concurrent_payments_and_reversals_on_one_due_date_neither_deadlock_nor_
 
     with ThreadPoolExecutor(max_workers=8) as pool:
         list(pool.map(work, range(8)))  # a deadlock would raise here
-    assert Payment.objects.filter(property=prop).count() == 12
+    assert Payment.objects.filter(property_id=prop.pk).count() == 12
     assert invoice_total_mismatches(prop.pk) == [] and payment_total_mismatches(prop.pk) == []
     summary = invoice_summary(prop, today)
     assert (summary.open.count, summary.paid.count) == (4, 4)
