@@ -1,6 +1,6 @@
 """« Mes propriétés » for a person with roles on several properties: each property's open and overdue
-balances and drafts waiting, from ONE aggregate query over the invoices of all of them (the same
-expressions as the Factures cards, ``invoice_summary``), and a search for a unit or a resident across
+balances and drafts waiting, from ONE aggregate query over the summary rows of all of them (the same
+rows as the Factures cards, ``invoice_summary``), and a search for a unit or a resident across
 them by name, email or unit number."""
 
 from __future__ import annotations
@@ -8,11 +8,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db.models import Count, F, Q, Sum
-from django.db.models.functions import Coalesce
+from django.db.models import Q
 
 from logis.core.dates import today_in
-from logis.invoicing.models import Invoice, InvoiceStatus, overdue_q
+from logis.invoicing import totals
+from logis.invoicing.models import InvoiceStatus, InvoiceTotal
 from logis.invoicing.selectors import ZERO, Card
 from logis.properties.models import Property, Resident, Unit
 
@@ -40,32 +40,33 @@ def portfolio_summaries(properties: list[Property]) -> dict[int, PropertySummary
     time zone among them)."""
     if not properties:
         return {}
-    overdue = Q(pk__in=[])
+    # The summary rows of the open and draft invoices (by status and due date, ``InvoiceTotal``, kept with
+    # the invoices: docs/decisions/0033): a few hundred rows per property, not its history.
+    past_due = Q(pk__in=[])
     for zone in sorted({p.timezone for p in properties}):
-        overdue |= Q(property__timezone=zone) & overdue_q(today_in(zone))
-    is_open = Q(status=InvoiceStatus.OPEN) & ~overdue
+        past_due |= Q(property__timezone=zone, due_date__lt=today_in(zone))
+    past_due &= Q(status=InvoiceStatus.OPEN)
+    upcoming = Q(status=InvoiceStatus.OPEN) & ~past_due
     is_draft = Q(status=InvoiceStatus.DRAFT)
-    balance = F("amount") - F("amount_paid")
     rows = (
-        # Only open and draft invoices count in these cards: reading only them (a partial index) keeps the
-        # cost with what is still owed, not with years of paid history.
-        Invoice.objects.filter(
+        InvoiceTotal.objects.filter(
             property__in=[p.pk for p in properties], status__in=[InvoiceStatus.OPEN, InvoiceStatus.DRAFT]
         )
         .values("property_id")
         .order_by("property_id")
         .annotate(
-            open_amount=Coalesce(Sum(balance, filter=is_open), ZERO),
-            open_count=Count("id", filter=is_open),
-            overdue_amount=Coalesce(Sum(balance, filter=overdue), ZERO),
-            overdue_count=Count("id", filter=overdue),
-            draft_amount=Coalesce(Sum("amount", filter=is_draft), ZERO),
-            draft_count=Count("id", filter=is_draft),
+            open_amount=totals.balance_sum(upcoming),
+            open_count=totals.count_sum(upcoming),
+            open_settled_count=totals.settled_sum(past_due),
+            overdue_amount=totals.balance_sum(past_due),
+            overdue_count=totals.count_sum(past_due, owed_only=True),
+            draft_amount=totals.amount_sum(is_draft),
+            draft_count=totals.count_sum(is_draft),
         )
     )
     return {
         row["property_id"]: PropertySummary(
-            open=Card(_cents(row["open_amount"]), row["open_count"]),
+            open=Card(_cents(row["open_amount"]), row["open_count"] + row["open_settled_count"]),
             overdue=Card(_cents(row["overdue_amount"]), row["overdue_count"]),
             drafts=Card(_cents(row["draft_amount"]), row["draft_count"]),
         )

@@ -204,3 +204,36 @@ class InvoiceLine(models.Model):
     @builtins.property
     def total(self) -> Decimal:
         return self.amount + self.gst_amount + self.qst_amount
+
+
+class InvoiceTotal(models.Model):
+    """What the invoices of one property, status and due date add up to: a summary row kept by the
+    database itself (triggers on ``invoicing_invoice``, migration 0009; docs/decisions/0033).
+
+    Every insert, update of ``status``/``amount``/``amount_paid``/``due_date`` and delete of an invoice
+    moves these rows in the same transaction, whatever path wrote it (services, ``settle``, bulk writes,
+    imports, migrations). The pages read them instead of every invoice: « En retard » is the open rows
+    due before today, so it stays exact at any moment with no nightly job. ``settled_count``: invoices of
+    the row whose ``amount_paid`` reached their amount (an open one is then not overdue).
+    Never written by Python: ``logis.invoicing.totals`` reads and checks them.
+    """
+
+    # No database foreign key: the row is written inside the invoice's transaction by a trigger, and a
+    # deferred key check on the property row at commit would wait behind a publisher's lock on it.
+    property = models.ForeignKey(
+        "properties.Property", on_delete=models.CASCADE, db_constraint=False, related_name="+"
+    )
+    status = models.CharField(max_length=8)
+    due_date = models.DateField()
+    invoice_count = models.IntegerField(default=0)
+    amount = models.DecimalField(max_digits=16, decimal_places=2, default=Decimal("0.00"))
+    amount_paid = models.DecimalField(max_digits=16, decimal_places=2, default=Decimal("0.00"))
+    settled_count = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["property", "status", "due_date"], name="invoice_total_key"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.property_id} {self.status} {self.due_date}: {self.invoice_count}"

@@ -13,13 +13,14 @@ from typing import TYPE_CHECKING, Any
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.paginator import Page, Paginator
 from django.core.validators import validate_email
-from django.db.models import Count, F, OrderBy, Q, QuerySet, Sum, Value
+from django.db.models import F, OrderBy, Q, QuerySet, Value
 from django.db.models.functions import Coalesce
 from django.utils.translation import gettext as _
 
 from logis.core import keyset
 from logis.core.models import AuditEvent
-from logis.invoicing.models import Invoice, InvoiceStatus, overdue_q
+from logis.invoicing import totals
+from logis.invoicing.models import Invoice, InvoiceStatus, InvoiceTotal
 from logis.notifications.models import EmailMessage
 from logis.payments.models import Payment
 from logis.properties.models import Occupancy, Unit
@@ -109,7 +110,7 @@ class InvoiceSummary:
 def invoice_summary(
     property: Property, today: dt.date, *, due_soon_until: dt.date | None = None
 ) -> InvoiceSummary:
-    """The four cards of the Factures page, from ONE aggregate query.
+    """The four cards of the Factures page, from ONE aggregate query over the summary rows.
 
     - **Ouvertes / Open**: published invoices not paid and not overdue; amount = their balance due.
     - **En retard / Overdue**: ``overdue_q(today)`` (open, due before the property's local today,
@@ -124,36 +125,36 @@ def invoice_summary(
     Also ``drafts`` (count and amount) and, with ``due_soon_until``, ``due_soon``: open invoices with a
     balance due from ``today`` to that date (the dashboard's, in the same query).
     """
-    overdue = overdue_q(today)
-    is_open = Q(status=InvoiceStatus.OPEN) & ~overdue
+    # The property's summary rows (a few hundred: one per status and due date), kept by the database in
+    # the same transaction as every change of an invoice (``InvoiceTotal``, docs/decisions/0033): the cost
+    # of this query no longer grows with the property's history.
+    past_due = totals.past_due_q(today)
+    upcoming = totals.open_q(today)
     is_paid = Q(status=InvoiceStatus.PAID)
     is_draft = Q(status=InvoiceStatus.DRAFT)
-    balance = F("amount") - F("amount_paid")
     extra: dict[str, Any] = {}
     if due_soon_until is not None:
-        soon = Q(
-            status=InvoiceStatus.OPEN,
-            due_date__gte=today,
-            due_date__lte=due_soon_until,
-            amount_paid__lt=F("amount"),
-        )
+        soon = Q(status=InvoiceStatus.OPEN, due_date__gte=today, due_date__lte=due_soon_until)
         extra = {
-            "soon_amount": Coalesce(Sum(balance, filter=soon), ZERO),
-            "soon_count": Count("id", filter=soon),
+            "soon_amount": totals.balance_sum(soon),
+            "soon_count": totals.count_sum(soon, owed_only=True),
         }
-    row = Invoice.objects.filter(property=property).aggregate(
+    row = InvoiceTotal.objects.filter(property=property).aggregate(
         **extra,
-        open_amount=Coalesce(Sum(balance, filter=is_open), ZERO),
-        open_count=Count("id", filter=is_open),
-        overdue_amount=Coalesce(Sum(balance, filter=overdue), ZERO),
-        overdue_count=Count("id", filter=overdue),
-        paid_amount=Coalesce(Sum("amount", filter=is_paid), ZERO),
-        paid_count=Count("id", filter=is_paid),
-        draft_count=Count("id", filter=is_draft),
-        draft_amount=Coalesce(Sum("amount", filter=is_draft), ZERO),
-        void_count=Count("id", filter=Q(status=InvoiceStatus.VOID)),
-        all_count=Count("id"),
+        open_amount=totals.balance_sum(upcoming),
+        open_count=totals.count_sum(upcoming),
+        # Open invoices past their due date with nothing left to pay are not overdue (``overdue_q``).
+        open_settled_count=totals.settled_sum(past_due),
+        overdue_amount=totals.balance_sum(past_due),
+        overdue_count=totals.count_sum(past_due, owed_only=True),
+        paid_amount=totals.amount_sum(is_paid),
+        paid_count=totals.count_sum(is_paid),
+        draft_count=totals.count_sum(is_draft),
+        draft_amount=totals.amount_sum(is_draft),
+        void_count=totals.count_sum(Q(status=InvoiceStatus.VOID)),
+        all_count=totals.count_sum(Q()),
     )
+    row["open_count"] += row["open_settled_count"]
     open_card = Card(Decimal(row["open_amount"]).quantize(Decimal("0.01")), row["open_count"])
     overdue_card = Card(Decimal(row["overdue_amount"]).quantize(Decimal("0.01")), row["overdue_count"])
     paid_card = Card(Decimal(row["paid_amount"]).quantize(Decimal("0.01")), row["paid_count"])

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -440,3 +442,31 @@ class AutopayDebit(models.Model):
         if self.status != AutopayDebitStatus.FAILED:
             return ""
         return str(FAILURE_REASONS.get(self.failure_code, _("refused by the bank")))
+
+
+class PaymentTotal(models.Model):
+    """What the payments of one property add up to per kind, status and method: a handful of summary rows
+    kept by database triggers on ``payments_payment`` in the same transaction as every write of a payment
+    (migration 0011; docs/decisions/0033). The Paiements totals with no filter read them instead of every
+    payment of the property. Never written by Python: ``logis.payments.totals`` reads and checks them."""
+
+    # No database foreign key: see ``InvoiceTotal`` (a deferred key check at commit would queue behind a
+    # publisher's lock on the property row).
+    property = models.ForeignKey(
+        "properties.Property", on_delete=models.CASCADE, db_constraint=False, related_name="+"
+    )
+    kind = models.CharField(max_length=10)
+    status = models.CharField(max_length=10)
+    method = models.CharField(max_length=16)
+    payment_count = models.IntegerField(default=0)
+    amount = models.DecimalField(max_digits=16, decimal_places=2, default=Decimal("0.00"))
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["property", "kind", "status", "method"], name="payment_total_key"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.property_id} {self.kind} {self.status} {self.method}: {self.amount}"

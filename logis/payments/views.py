@@ -33,6 +33,7 @@ from logis.payments.selectors import (
     payment_list,
     payment_totals,
     property_credit,
+    property_payment_totals,
 )
 from logis.properties.access import PropertyRequest, property_view
 from logis.properties.models import Unit
@@ -75,7 +76,11 @@ def payments_list(request: PropertyRequest) -> HttpResponse:
         )
     payments = payment_list(property=request.property, filters=filters)
     credit_refunds = credit_refund_list(property=request.property, filters=filters)
-    totals = payment_totals(payments, credit_refunds)
+    # No filter: the property's few summary rows, not every payment (docs/decisions/0033).
+    if filters == PaymentFilters():
+        totals = property_payment_totals(property=request.property)
+    else:
+        totals = payment_totals(payments, credit_refunds)
     # By cursor (keyset): 50 rows after or before the last one shown, no COUNT, no OFFSET (decision 0026).
     page = keyset.page(
         payments,

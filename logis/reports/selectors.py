@@ -13,11 +13,12 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import models
-from django.db.models import Count, F, OuterRef, Q, Subquery, Sum, Value
+from django.db.models import F, OuterRef, Q, Subquery, Sum, Value
 from django.db.models.functions import Coalesce, Round
 from django.utils.translation import gettext_lazy as _
 
-from logis.invoicing.models import Invoice, InvoiceStatus
+from logis.invoicing import totals
+from logis.invoicing.models import Invoice, InvoiceStatus, InvoiceTotal
 from logis.payments.models import Payment, PaymentStatus
 from logis.properties.models import Occupancy, Property, Unit
 
@@ -83,12 +84,16 @@ class AgingTotals:
 
 
 def aging_totals(*, property: Property, today: dt.date) -> AgingTotals:
-    """Amount and number of invoices owed per bucket, and overall: one query."""
-    owed = Invoice.objects.filter(owed_q(), property=property)
-    aggregates: dict[str, Any] = {"total_amount": _balance_sum("", Q()), "total_count": Count("id")}
+    """Amount and number of invoices owed per bucket, and overall: one query over the property's summary
+    rows (open invoices by due date, ``InvoiceTotal``: docs/decisions/0033), not over its invoices."""
+    owed = InvoiceTotal.objects.filter(property=property, status=InvoiceStatus.OPEN)
+    aggregates: dict[str, Any] = {
+        "total_amount": totals.balance_sum(Q()),
+        "total_count": totals.count_sum(Q(), owed_only=True),
+    }
     for bucket in BUCKETS:
-        aggregates[f"{bucket.key}_amount"] = _balance_sum("", bucket_q(bucket, today))
-        aggregates[f"{bucket.key}_count"] = Count("id", filter=bucket_q(bucket, today))
+        aggregates[f"{bucket.key}_amount"] = totals.balance_sum(bucket_q(bucket, today))
+        aggregates[f"{bucket.key}_count"] = totals.count_sum(bucket_q(bucket, today), owed_only=True)
     row = owed.aggregate(**aggregates)
     return AgingTotals(
         buckets=[

@@ -33,6 +33,7 @@ from logis.core.errors import DomainError
 from logis.core.permissions import Role
 from logis.invoicing import services as invoicing
 from logis.invoicing.models import Invoice, InvoiceStatus
+from logis.invoicing.totals import invoice_total_mismatches
 from logis.ledger import posting as ledger
 from logis.ledger.models import AccountKind, EntryKind
 from logis.payments import credits, stripe_events
@@ -42,6 +43,7 @@ from logis.payments.online_refunds import record_charge_refunded, refunded_so_fa
 from logis.payments.selectors import PaymentFilters, payment_list, payment_totals, property_credit
 from logis.payments.services import record_payment, refund_payment, reverse_payment
 from logis.payments.settlement import SettlementError, settle
+from logis.payments.totals import payment_total_mismatches
 from logis.properties.models import Property, Unit
 from tests.factories import PropertyFactory, UnitFactory, member
 
@@ -271,6 +273,12 @@ class Settlement(RuleBasedStateMachine):
         self.expected[invoice.pk] -= change
 
     # --- invariants --------------------------------------------------------------------------
+
+    @invariant()
+    def summaries_agree(self) -> None:
+        # The summary rows the pages read (docs/decisions/0033) equal a full recomputation after every step.
+        assert invoice_total_mismatches(self.prop.pk) == []
+        assert payment_total_mismatches(self.prop.pk) == []
 
     @invariant()
     def settled(self) -> None:

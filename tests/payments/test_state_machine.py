@@ -36,6 +36,7 @@ from logis.core.permissions import Role
 from logis.invoicing import services as invoicing
 from logis.invoicing.models import Invoice, InvoiceStatus
 from logis.invoicing.selectors import invoice_summary
+from logis.invoicing.totals import invoice_total_mismatches
 from logis.payments import credits
 from logis.payments.models import CREDIT_METHOD, Payment, PaymentKind, PaymentStatus
 from logis.payments.selectors import (
@@ -44,8 +45,10 @@ from logis.payments.selectors import (
     payment_list,
     payment_totals,
     property_credit,
+    property_payment_totals,
 )
 from logis.payments.services import MANUAL_METHODS, record_payment, refund_payment, reverse_payment
+from logis.payments.totals import payment_total_mismatches
 from logis.properties.models import Property, Unit
 from logis.statements.selectors import LineKind, opening_balance, unit_statement
 from tests.factories import PropertyFactory, UnitFactory, member
@@ -329,6 +332,12 @@ class Books(RuleBasedStateMachine):
     # --- invariants --------------------------------------------------------------------------
 
     @invariant()
+    def summaries_agree(self) -> None:
+        # The summary rows the pages read (docs/decisions/0033) equal a full recomputation after every step.
+        assert invoice_total_mismatches(self.prop.pk) == []
+        assert payment_total_mismatches(self.prop.pk) == []
+
+    @invariant()
     def books_agree(self) -> None:
         invoices = list(Invoice.objects.filter(property=self.prop))
         payments = list(Payment.objects.filter(property=self.prop))
@@ -370,6 +379,8 @@ class Books(RuleBasedStateMachine):
             credit_refund_list(property=self.prop, filters=every),
         )
         assert totals["net"] == totals["received"] - totals["returned"]
+        # The page's unfiltered totals read the summary rows: the same figures.
+        assert property_payment_totals(property=self.prop) == totals
         money = [p for p in payments if p.method != CREDIT_METHOD and p.status == PaymentStatus.SUCCEEDED]
         assert totals["received"] == _sum([p.amount for p in money if p.kind == PaymentKind.PAYMENT])
         non_void_paid = _sum([i.amount_paid for i in invoices if i.status != InvoiceStatus.VOID])

@@ -1,0 +1,122 @@
+"""Reads and the check of the invoice summary rows (``InvoiceTotal``, kept by database triggers:
+docs/decisions/0033).
+
+The pages (Factures cards, the dashboard, the aging totals, « Mes propriétés », the API's summary) read
+a property's few hundred rows instead of its whole history; ``invoice_total_mismatches`` recomputes them
+from the invoices (``manage.py verify_summaries``, and the state-machine tests after every step).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+
+from django.db import models
+from django.db.models import Count, F, Q, Sum, Value
+from django.db.models.functions import Coalesce, Round
+
+from logis.invoicing.models import Invoice, InvoiceStatus, InvoiceTotal
+
+AMOUNT = models.DecimalField(max_digits=16, decimal_places=2)
+ZERO = Decimal("0.00")
+
+Key = tuple[int, str, dt.date]
+Figures = tuple[int, Decimal, Decimal, int]
+
+
+def balance_sum(condition: Q) -> Any:
+    """The balance due (amount - amount paid) of the rows matching ``condition``.
+    Round: SQLite keeps these sums as floats; PostgreSQL is exact."""
+    return Coalesce(
+        Round(Sum(F("amount") - F("amount_paid"), filter=condition), 2), Value(ZERO), output_field=AMOUNT
+    )
+
+
+def amount_sum(condition: Q) -> Any:
+    return Coalesce(Round(Sum("amount", filter=condition), 2), Value(ZERO), output_field=AMOUNT)
+
+
+def count_sum(condition: Q, *, owed_only: bool = False) -> Any:
+    """How many invoices; ``owed_only``: only those with a balance due (not ``settled``)."""
+    counted = F("invoice_count") - F("settled_count") if owed_only else F("invoice_count")
+    return Coalesce(Sum(counted, filter=condition), Value(0), output_field=models.IntegerField())
+
+
+def settled_sum(condition: Q) -> Any:
+    return Coalesce(Sum("settled_count", filter=condition), Value(0), output_field=models.IntegerField())
+
+
+def recomputed(
+    property_id: int | None = None,
+) -> dict[tuple[int, str, dt.date], tuple[int, Decimal, Decimal, int]]:
+    """The summary rows as the invoices give them now (one GROUP BY), keyed by (property, status, due)."""
+    invoices = (
+        Invoice.objects.all() if property_id is None else Invoice.objects.filter(property_id=property_id)
+    )
+    rows = (
+        invoices.order_by()
+        .values("property_id", "status", "due_date")
+        .annotate(
+            n=Count("id"),
+            a=Sum("amount"),
+            ap=Sum("amount_paid"),
+            sc=Count("id", filter=Q(amount_paid__gte=F("amount"))),
+        )
+    )
+    return {
+        (r["property_id"], r["status"], r["due_date"]): (r["n"], _cents(r["a"]), _cents(r["ap"]), r["sc"])
+        for r in rows
+    }
+
+
+def stored(
+    property_id: int | None = None,
+) -> dict[tuple[int, str, dt.date], tuple[int, Decimal, Decimal, int]]:
+    """The summary rows as kept, without the emptied ones (every invoice of them deleted or moved)."""
+    totals = (
+        InvoiceTotal.objects.all()
+        if property_id is None
+        else InvoiceTotal.objects.filter(property_id=property_id)
+    )
+    found = {}
+    for t in totals.order_by("property_id", "status", "due_date"):
+        value = (t.invoice_count, _cents(t.amount), _cents(t.amount_paid), t.settled_count)
+        if value != (0, ZERO, ZERO, 0):
+            found[(t.property_id, t.status, t.due_date)] = value
+    return found
+
+
+def invoice_total_mismatches(property_id: int | None = None) -> list[str]:
+    """Every summary row that differs from a full recomputation from the invoices, as readable lines."""
+    want = recomputed(property_id)
+    have = stored(property_id)
+    lines = []
+    for key in sorted(set(want) | set(have), key=lambda k: (k[0], k[1], k[2])):
+        if want.get(key) != have.get(key):
+            lines.append(
+                f"property {key[0]} invoices {key[1]} due {key[2]}: "
+                f"kept {_describe(have.get(key))}, recomputed {_describe(want.get(key))}"
+            )
+    return lines
+
+
+def _describe(value: Figures | None) -> str:
+    if value is None:
+        return "nothing"
+    n, a, ap, sc = value
+    return f"count={n} amount={a} amount_paid={ap} settled={sc}"
+
+
+def _cents(value: Any) -> Decimal:
+    return Decimal(str(value or 0)).quantize(Decimal("0.01"))
+
+
+def open_q(today: dt.date) -> Q:
+    """Open rows due today or later: « Ouvertes » (with the settled invoices of overdue rows)."""
+    return Q(status=InvoiceStatus.OPEN, due_date__gte=today)
+
+
+def past_due_q(today: dt.date) -> Q:
+    """Open rows due before today: their invoices with a balance due are « En retard » (``overdue_q``)."""
+    return Q(status=InvoiceStatus.OPEN, due_date__lt=today)
