@@ -36,6 +36,7 @@ from logis.payments.models import (
     Payment,
     PaymentKind,
     PaymentStatus,
+    Remittance,
     UnitCredit,
 )
 from logis.payments.settlement import SETTLED_FIELDS, settle
@@ -184,6 +185,15 @@ def refund_online_payment(
     original = Payment.objects.filter(pk=payment_id, property=property).first()
     if original is None:
         raise NotFound(_("This payment does not exist."))
+    if original.remittance_id is not None and original.method in {m.value for m in ONLINE_METHODS}:
+        # « Payer le solde » (decision 0036): one Stripe payment over several invoices. Refunding one
+        # share would make the receipt's imputation untrue; Logis does not refund it online.
+        raise InvalidTransition(
+            _(
+                "This payment is part of an online payment of several invoices: Logis does not refund it "
+                "through Stripe (the receipt states how the whole was applied)."
+            )
+        )
     if not refundable_online(original):
         raise InvalidTransition(_("Only a received online payment can be refunded through Stripe."))
     left = original.amount - refunded_so_far(original)
@@ -234,6 +244,16 @@ def record_charge_refunded(charge: Mapping[str, Any]) -> list[Payment]:
         else None
     )
     if original is None:
+        remittance = Remittance.objects.filter(provider_payment_id=intent).first() if intent else None
+        if remittance is not None:
+            # Decision 0036: a refund of a « Payer le solde » payment is not split over its shares by
+            # Logis; a person records what it means (nothing is changed on the invoices meanwhile).
+            raise OnlinePaymentProblem(
+                f"Refund of charge {charge.get('id')!r}: PaymentIntent {intent!r} paid several invoices "
+                f"(payment for several invoices {remittance.pk}, unit {remittance.unit_id}); Logis does not "
+                "split a refund over its invoices: record it by hand.",
+                property=remittance.property,
+            )
         raise OnlinePaymentProblem(
             f"Refund of charge {charge.get('id')!r}: no payment of Logis has PaymentIntent {intent!r}."
         )
