@@ -83,9 +83,9 @@ def resident_unit(*, user: User, unit_id: int) -> Unit | None:
     )
 
 
-def balance_pending(unit: Unit) -> bool:
-    """A payment of some of the unit's invoices is clearing (a pre-authorized debit): pay nothing twice."""
-    ids = [i.pk for i in open_invoices(unit=unit)]
+def balance_pending(invoice_ids: list[int]) -> bool:
+    """A payment of some of these invoices is clearing (a pre-authorized debit): pay nothing twice."""
+    ids = invoice_ids
     return (
         debit_clearing(ids)
         or Payment.objects.filter(

@@ -176,6 +176,18 @@ def refundable_online(payment: Payment) -> bool:
     )
 
 
+def share_refund_refusal(payment: Payment) -> str:
+    """Why an online share of a « Payer le solde » payment is not refunded through Stripe ("" for any
+    other payment). Decision 0036: one Stripe payment over several invoices; refunding one share would
+    make the receipt's imputation untrue, and splitting a refund over the shares is not done."""
+    if payment.remittance_id is None or payment.method not in {m.value for m in ONLINE_METHODS}:
+        return ""
+    return _(
+        "This payment is part of an online payment of several invoices: Logis does not refund it "
+        "through Stripe (the receipt states how the whole was applied)."
+    )
+
+
 def refund_online_payment(
     *, property: Property, payment_id: int, actor: User, amount: Decimal | None = None, reason: str
 ) -> Payment:
@@ -185,15 +197,9 @@ def refund_online_payment(
     original = Payment.objects.filter(pk=payment_id, property=property).first()
     if original is None:
         raise NotFound(_("This payment does not exist."))
-    if original.remittance_id is not None and original.method in {m.value for m in ONLINE_METHODS}:
-        # « Payer le solde » (decision 0036): one Stripe payment over several invoices. Refunding one
-        # share would make the receipt's imputation untrue; Logis does not refund it online.
-        raise InvalidTransition(
-            _(
-                "This payment is part of an online payment of several invoices: Logis does not refund it "
-                "through Stripe (the receipt states how the whole was applied)."
-            )
-        )
+    refusal = share_refund_refusal(original)
+    if refusal:
+        raise InvalidTransition(refusal)
     if not refundable_online(original):
         raise InvalidTransition(_("Only a received online payment can be refunded through Stripe."))
     left = original.amount - refunded_so_far(original)

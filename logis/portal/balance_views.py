@@ -67,7 +67,7 @@ def _page(
         }
         for i in invoices
     ]
-    pending = pending or balance_pending(unit)
+    pending = pending or balance_pending([i.pk for i in invoices])
     context = {
         "unit": unit,
         "property": unit.property,

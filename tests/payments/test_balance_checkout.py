@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
+import html
 import json
 import threading
 from concurrent.futures import ThreadPoolExecutor
@@ -16,6 +17,7 @@ from typing import Any
 import pytest
 from django.db import connection, connections
 from django.test import Client
+from django.urls import reverse
 from django.utils import timezone
 
 from logis.core.errors import InvalidTransition, ValidationError
@@ -276,9 +278,18 @@ def test_a_share_is_not_refunded_through_stripe_and_a_dashboard_refund_is_a_prob
     post_event(client, completed(stripe_fake, start(p, [older, newer])))
     share = Payment.objects.filter(remittance__isnull=False).first()
     assert share is not None
+    manager = member(building)
     with pytest.raises(InvalidTransition) as refused:
-        refund_online_payment(property=building, payment_id=share.pk, actor=member(building), reason="Erreur")
-    assert "several invoices" in str(refused.value.message)
+        refund_online_payment(property=building, payment_id=share.pk, actor=manager, reason="Erreur")
+    assert "plusieurs factures : Logis ne le rembourse pas par Stripe" in str(refused.value.message)
+    staff = Client()
+    staff.force_login(manager)
+    page = staff.post(
+        reverse("payments:refund_online", args=[building.pk, share.pk]),
+        {"amount": "10,00", "reason": "Erreur"},
+    )
+    assert page.status_code == 200
+    assert "Logis ne le rembourse pas par Stripe" in html.unescape(page.content.decode())
     remittance = Remittance.objects.get()
     event = {
         "id": "evt_dashboard_refund",
