@@ -341,3 +341,17 @@ def test_concurrent_deliveries_record_one_remittance(stripe_fake: RunningFake, r
         invoice.refresh_from_db()
         assert invoice.status == InvoiceStatus.PAID and invoice.amount_paid == invoice.amount
     assert EmailMessage.objects.filter(kind="remittance_receipt", to_email=p.user.email).count() == 1
+
+
+def test_the_receipt_email_of_an_english_reader_of_a_quebec_property_is_french_first(
+    building: Property, stripe_fake: RunningFake, client: Client
+) -> None:
+    """Charter of the French language, s. 57 (core/charter.py): French first, English after it."""
+    p, older, newer = two_invoices(building, language="en")
+    post_event(client, completed(stripe_fake, start(p, [older, newer])))
+    receipt = EmailMessage.objects.get(kind="remittance_receipt")
+    text = receipt.body_text
+    french = text.index("Imputé d'abord aux frais de retard et intérêts, puis aux montants les plus anciens.")
+    english = text.index("Applied first to late fees and interest, then to the oldest amounts.")
+    assert french < text.index("English version below") < english
+    assert " / " in receipt.subject
