@@ -325,15 +325,10 @@ def record_balance_payment(
     row.status = CheckoutSessionStatus.COMPLETE
     row.payment_status = FAILED if failed else str(session.get("payment_status") or "")[:24]
     row.save(update_fields=["status", "payment_status", "updated_at"])
-    if failed:
-        audit.record(
-            None, Verb.PAYMENT_ONLINE_FAILED, row, after={"session": session_id, "event": event_type}
-        )
-        return None
-    if not paid:
-        audit.record(
-            None, Verb.PAYMENT_ONLINE_PENDING, row, after={"session": session_id, "event": event_type}
-        )
+    if failed or not paid:
+        # A debit failed, or completed and still clearing: nothing to record but the session's state.
+        verb = Verb.PAYMENT_ONLINE_FAILED if failed else Verb.PAYMENT_ONLINE_PENDING
+        audit.record(None, verb, row, after={"session": session_id, "event": event_type})
         return None
     return _record_remittance(row, invoices=invoices, intent=intent, event_type=event_type)
 

@@ -221,7 +221,7 @@ def test_the_receipt_page_is_a_constant_number_of_queries(
     resident_client.get(
         f"{reverse('portal:balance', args=[second.pk])}?checkout=success&session_id={session['id']}"
     )
-    large = Remittance.objects.get(unit=second)
+    large = Remittance.objects.get(unit_id=second.pk)
     assert large.payments.count() == 6
     resident_client.get(reverse("portal:home"))  # shows (and clears) the « Payment received » messages
     counts = []
