@@ -619,6 +619,19 @@ def imputation_statements(document: RemittanceDocument) -> list[str]:
     return lines
 
 
+def both_statements(document: RemittanceDocument) -> list[str]:
+    """``imputation_statements`` in the main language, each followed by its companion translation when
+    one is due (s. 57, core/charter.py)."""
+    lines: list[str] = []
+    for n in range(len(imputation_statements(document))):
+        lines += both_lines(partial(_statement, document, n))
+    return lines
+
+
+def _statement(document: RemittanceDocument, n: int) -> str:
+    return imputation_statements(document)[n]
+
+
 def remittance_title(document: RemittanceDocument) -> str:
     return _("Receipt no. %(number)s") % {"number": document.number}
 
@@ -634,8 +647,8 @@ def render_remittance_pdf(document: RemittanceDocument) -> bytes:
             property_name=prop.name,
             address=prop.address,
             prop=prop,
-            title=pgettext("pdf document", "Receipt"),
-            number=_("No. %(number)s") % {"number": document.number},
+            title=both(lambda: pgettext("pdf document", "Receipt")),
+            number=both(lambda: _("No. %(number)s") % {"number": document.number}),
         ),
         Spacer(1, 12),
     ]
@@ -643,37 +656,51 @@ def render_remittance_pdf(document: RemittanceDocument) -> bytes:
         story += [
             _banner(
                 st,
-                _("PAYMENT REVERSED"),
-                [
-                    _("This payment was reversed on %(date)s: it no longer counts toward the invoices.")
-                    % {"date": page_date(remittance.reversed_at.date() if remittance.reversed_at else None)}
-                ],
+                both(lambda: _("PAYMENT REVERSED")),
+                both_lines(
+                    lambda: (
+                        _("This payment was reversed on %(date)s: it no longer counts toward the invoices.")
+                        % {
+                            "date": page_date(
+                                remittance.reversed_at.date() if remittance.reversed_at else None
+                            )
+                        }
+                    )
+                ),
                 DANGER,
             ),
             Spacer(1, 12),
         ]
     facts = [
-        (_("Received from"), remittance.payer or billed_to(remittance.unit.number, document.resident_name)),
-        (_("Date received"), page_date(remittance.paid_on)),
-        (_("Payment method"), str(remittance.get_method_display())),
+        (
+            both(lambda: _("Received from")),
+            remittance.payer or billed_to(remittance.unit.number, document.resident_name),
+        ),
+        (both(lambda: _("Date received")), page_date(remittance.paid_on)),
+        (both(lambda: _("Payment method")), str(remittance.get_method_display())),
     ]
     if remittance.reference:
-        facts.append((_("Reference"), remittance.reference))
+        facts.append((both(lambda: _("Reference")), remittance.reference))
     story += [
-        _facts(st, [(_("Amount received"), format_amount(remittance.amount))], WIDTH, value_style=st.big),
+        _facts(
+            st,
+            [(both(lambda: _("Amount received")), format_amount(remittance.amount))],
+            WIDTH,
+            value_style=st.big,
+        ),
         Spacer(1, 8),
         _facts(st, facts, WIDTH, label_share=0.35),
         Spacer(1, 12),
     ]
-    story += [_p(line, st.strong) for line in imputation_statements(document)]
+    story += [_p(line, st.strong) for line in both_statements(document)]
     story.append(Spacer(1, 8))
     right = st.amount
     cells: list[list[Any]] = [
         [
-            _p(pgettext("pdf document", "Invoice"), st.label),
-            _p(_("Imputation"), st.label),
-            _p(_("Amount applied"), st.label_right),
-            _p(_("Balance after"), st.label_right),
+            _p(both(lambda: pgettext("pdf document", "Invoice")), st.label),
+            _p(both(lambda: _("Imputation")), st.label),
+            _p(both(lambda: _("Amount applied")), st.label_right),
+            _p(both(lambda: _("Balance after")), st.label_right),
         ]
     ]
     for share in document.shares:
@@ -686,7 +713,7 @@ def render_remittance_pdf(document: RemittanceDocument) -> bytes:
         cells.append(
             [
                 _p(name, st.body),
-                _p(imputation_rule_label(share.rule), st.body),
+                _p(both(partial(imputation_rule_label, share.rule)), st.body),
                 _p(format_amount(share.amount), right),
                 _p(format_amount(share.balance_after), right),
             ]
@@ -694,7 +721,7 @@ def render_remittance_pdf(document: RemittanceDocument) -> bytes:
     if remittance.excess > 0:
         cells.append(
             [
-                _p(_("Credit to the unit's account"), st.body),
+                _p(both(lambda: _("Credit to the unit's account")), st.body),
                 "",
                 _p(format_amount(remittance.excess), right),
                 "",
@@ -714,7 +741,7 @@ def render_remittance_pdf(document: RemittanceDocument) -> bytes:
         Spacer(1, 16),
     ]
     if not document.reversed:
-        story.append(_p(_("Thank you for your payment."), st.strong))
+        story += [_p(line, st.strong) for line in both_lines(lambda: _("Thank you for your payment."))]
     title = remittance_title(document)
     return _build(
         story,

@@ -40,5 +40,8 @@ def receipt_pdf_response(document: ReceiptDocument) -> HttpResponse:
 
 
 def remittance_pdf_response(document: RemittanceDocument) -> HttpResponse:
-    """The receipt of a payment for several invoices, in the active language, as a download."""
-    return pdf_response(render_remittance_pdf(document), remittance_filename(document))
+    """The receipt of a payment for several invoices, in the active language (French beside it for a
+    Quebec property: s. 57), as a download."""
+    with documents_in(document.property, translation.get_language()):
+        content = render_remittance_pdf(document)
+    return pdf_response(content, remittance_filename(document))

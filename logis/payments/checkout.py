@@ -18,6 +18,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
@@ -71,6 +72,17 @@ def pending_online_payment(invoice: Invoice) -> Payment | None:
         .order_by("-id")
         .first()
     )
+
+
+def debit_clearing(invoice_ids: list[int]) -> bool:
+    """A « Payer le solde » pre-authorized debit covering one of these invoices completed and not cleared
+    yet (decision 0036): its remittance is recorded when it clears; paying them again meanwhile would
+    pay twice."""
+    return CheckoutSession.objects.filter(
+        lines__invoice_id__in=invoice_ids,
+        status=CheckoutSessionStatus.COMPLETE,
+        payment_status="unpaid",
+    ).exists()
 
 
 # --- Opening a Checkout Session -------------------------------------------------------------------
@@ -147,7 +159,7 @@ def _open_checkout(
     balance = invoice.amount - invoice.amount_paid
     if invoice.status != InvoiceStatus.OPEN or balance <= 0:
         raise InvalidTransition(_("Only a published invoice with a balance due can be paid."))
-    if pending_online_payment(invoice) is not None:
+    if pending_online_payment(invoice) is not None or debit_clearing([invoice.pk]):
         raise InvalidTransition(_("A payment of this invoice is being processed: wait until it clears."))
     # Part of the balance may be paid online (issue 13); no fee is ever added for the payer.
     to_pay = balance if amount is None else amount
@@ -294,12 +306,17 @@ def expire_open_checkouts(*, invoice_ids: list[int], keep: str = "") -> None:
     """Close the payment pages still open for these invoices (all but ``keep``): what they ask for is
     no longer the balance due, and paying one would charge the resident twice."""
     since = timezone.now() - SESSION_LIFETIME
+    # A « Payer le solde » session names its invoices in its lines (decision 0036): it asks for their
+    # balances too, so it closes when any of them changes.
     ids = list(
         CheckoutSession.objects.filter(
-            invoice_id__in=invoice_ids, status=CheckoutSessionStatus.OPEN, created_at__gte=since
+            Q(invoice_id__in=invoice_ids) | Q(lines__invoice_id__in=invoice_ids),
+            status=CheckoutSessionStatus.OPEN,
+            created_at__gte=since,
         )
         .exclude(session_id=keep)
         .values_list("session_id", flat=True)
+        .distinct()
     )
     _expire_sessions(ids)
 

@@ -151,6 +151,13 @@ class Remittance(models.Model):
             models.CheckConstraint(
                 condition=LessThanOrEqual(Length("note"), NOTE_MAX), name="remittance_note_length"
             ),
+            # One remittance per Stripe payment (« Payer le solde », decision 0036): its shares carry no
+            # provider id (Payment allows one row per id), the remittance does, once.
+            models.UniqueConstraint(
+                fields=["provider_payment_id"],
+                condition=~Q(provider_payment_id=""),
+                name="remittance_provider_payment_once",
+            ),
         ]
         indexes = [models.Index(fields=["unit", "-paid_on"])]
         verbose_name = _("payment for several invoices")
@@ -224,9 +231,16 @@ class CheckoutSession(models.Model):
 
     session_id = models.CharField(max_length=255, unique=True)
     property = models.ForeignKey("properties.Property", on_delete=models.PROTECT, related_name="+")
+    # The one invoice a single-invoice session pays; null for « Payer le solde » (several invoices of
+    # ``unit``, listed in ``CheckoutSessionInvoice``: docs/decisions/0036).
     invoice = models.ForeignKey(
-        "invoicing.Invoice", on_delete=models.PROTECT, related_name="checkout_sessions"
+        "invoicing.Invoice", null=True, blank=True, on_delete=models.PROTECT, related_name="checkout_sessions"
     )
+    unit = models.ForeignKey(
+        "properties.Unit", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    # « Payer le solde » with some invoices unticked: the payer designated the others (art. 1569).
+    designated = models.BooleanField(default=False)
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -250,6 +264,30 @@ class CheckoutSession(models.Model):
 
     def __str__(self) -> str:
         return self.session_id
+
+
+class CheckoutSessionInvoice(models.Model):
+    """One invoice a « Payer le solde » session was opened for, with the balance it had then (what the
+    payer chose, art. 1569). Closing the sessions of an invoice whose balance changed finds these too."""
+
+    session = models.ForeignKey(CheckoutSession, on_delete=models.PROTECT, related_name="lines")
+    invoice = models.ForeignKey(
+        "invoicing.Invoice", on_delete=models.PROTECT, related_name="balance_checkout_lines"
+    )
+    amount = models.DecimalField(_("amount"), max_digits=12, decimal_places=2)
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["session", "position", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["session", "invoice"], name="checkout_invoice_once"),
+            models.CheckConstraint(condition=Q(amount__gt=0), name="checkout_invoice_amount_positive"),
+        ]
+        verbose_name = _("invoice of a checkout session")
+        verbose_name_plural = _("invoices of checkout sessions")
+
+    def __str__(self) -> str:
+        return f"{self.session_id}: invoice {self.invoice_id} {self.amount}"
 
 
 class WebhookEvent(models.Model):

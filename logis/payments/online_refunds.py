@@ -36,6 +36,7 @@ from logis.payments.models import (
     Payment,
     PaymentKind,
     PaymentStatus,
+    Remittance,
     UnitCredit,
 )
 from logis.payments.settlement import SETTLED_FIELDS, settle
@@ -175,6 +176,18 @@ def refundable_online(payment: Payment) -> bool:
     )
 
 
+def share_refund_refusal(payment: Payment) -> str:
+    """Why an online share of a « Payer le solde » payment is not refunded through Stripe ("" for any
+    other payment). Decision 0036: one Stripe payment over several invoices; refunding one share would
+    make the receipt's imputation untrue, and splitting a refund over the shares is not done."""
+    if payment.remittance_id is None or payment.method not in {m.value for m in ONLINE_METHODS}:
+        return ""
+    return _(
+        "This payment is part of an online payment of several invoices: Logis does not refund it "
+        "through Stripe (the receipt states how the whole was applied)."
+    )
+
+
 def refund_online_payment(
     *, property: Property, payment_id: int, actor: User, amount: Decimal | None = None, reason: str
 ) -> Payment:
@@ -184,6 +197,9 @@ def refund_online_payment(
     original = Payment.objects.filter(pk=payment_id, property=property).first()
     if original is None:
         raise NotFound(_("This payment does not exist."))
+    refusal = share_refund_refusal(original)
+    if refusal:
+        raise InvalidTransition(refusal)
     if not refundable_online(original):
         raise InvalidTransition(_("Only a received online payment can be refunded through Stripe."))
     left = original.amount - refunded_so_far(original)
@@ -234,6 +250,16 @@ def record_charge_refunded(charge: Mapping[str, Any]) -> list[Payment]:
         else None
     )
     if original is None:
+        remittance = Remittance.objects.filter(provider_payment_id=intent).first() if intent else None
+        if remittance is not None:
+            # Decision 0036: a refund of a « Payer le solde » payment is not split over its shares by
+            # Logis; a person records what it means (nothing is changed on the invoices meanwhile).
+            raise OnlinePaymentProblem(
+                f"Refund of charge {charge.get('id')!r}: PaymentIntent {intent!r} paid several invoices "
+                f"(payment for several invoices {remittance.pk}, unit {remittance.unit_id}); Logis does not "
+                "split a refund over its invoices: record it by hand.",
+                property=remittance.property,
+            )
         raise OnlinePaymentProblem(
             f"Refund of charge {charge.get('id')!r}: no payment of Logis has PaymentIntent {intent!r}."
         )

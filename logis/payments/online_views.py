@@ -51,7 +51,11 @@ def refund_online(request: PropertyRequest, payment_id: int) -> HttpResponse:
         # refund, or a POST to it): without them it raised AttributeError, a 500.
         form.is_valid()
         form.cleaned_data = getattr(form, "cleaned_data", {})
-        form.add_error(None, _("Only a received online payment can be refunded through Stripe."))
+        form.add_error(
+            None,
+            online_refunds.share_refund_refusal(payment)
+            or _("Only a received online payment can be refunded through Stripe."),
+        )
     elif request.method == "POST" and form.is_valid():
         try:
             refund = online_refunds.refund_online_payment(

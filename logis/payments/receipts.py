@@ -112,7 +112,20 @@ def render_remittance_receipt(
     *, remittance: Remittance, resident: Resident, language: str
 ) -> tuple[str, str, str]:
     """Subject, plain text and HTML of the one receipt of a payment for several invoices, in ``language``:
-    each invoice paid, the amount applied to it and the rule of imputation (art. 1569–1572)."""
+    each invoice paid, the amount applied to it and the rule of imputation (art. 1569–1572); for a Quebec
+    property and a reader of another language, in French with that language after it (s. 57)."""
+    main, companion = document_languages(remittance.property, language)
+    first = _render_remittance_receipt(remittance=remittance, resident=resident, language=main)
+    if companion is None:
+        return first
+    second = _render_remittance_receipt(remittance=remittance, resident=resident, language=companion)
+    subject, text, html = bilingual_email(first, second, companion)
+    return subject[:255], text, html
+
+
+def _render_remittance_receipt(
+    *, remittance: Remittance, resident: Resident, language: str
+) -> tuple[str, str, str]:
     with translation.override(language):
         document = remittance_document(
             remittances=Remittance.objects.filter(pk=remittance.pk), remittance_id=remittance.pk
@@ -177,7 +190,8 @@ def remittance_attachments(message: EmailMessage) -> list[tuple[str, bytes, str]
         document = remittance_document(remittances=Remittance.objects.all(), remittance_id=remittance_id)
         if document is None:
             return []
-        return [(remittance_filename(document), render_remittance_pdf(document), "application/pdf")]
+        with documents_in(document.property, message.language):  # French first in Quebec (s. 57)
+            return [(remittance_filename(document), render_remittance_pdf(document), "application/pdf")]
 
 
 def register() -> None:

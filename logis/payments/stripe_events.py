@@ -229,6 +229,12 @@ def record_online_payment(*, session: Mapping[str, Any], event_type: str = COMPL
                 "by Logis: no payment recorded."
             )
         property = row.property
+        if row.invoice_id is None:
+            # « Payer le solde »: several invoices, one remittance (decision 0036).
+            from logis.payments.balance_checkout import record_balance_payment
+
+            record_balance_payment(row=row, session=session, event_type=event_type)
+            return None
         if str(metadata.get("invoice_id")) != str(row.invoice_id):
             raise OnlinePaymentProblem(
                 f"Checkout Session {session_id}: invoice {metadata.get('invoice_id')!r} in Stripe, "

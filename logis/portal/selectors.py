@@ -57,6 +57,11 @@ class PortalOverview:
     credit: Decimal = Decimal("0.00")
     to_pay: list[Invoice] = field(default_factory=list)
     history: list[Invoice] = field(default_factory=list)
+    # What each unit owes (unit id → balance due), for « Payer le solde » beside it.
+    unit_balances: dict[int, Decimal] = field(default_factory=dict)
+
+    def units_with_balance(self) -> list[tuple[Unit, Decimal]]:
+        return [(u, self.unit_balances[u.pk]) for u in self.units if self.unit_balances.get(u.pk, 0) > 0]
 
     @property
     def properties(self) -> list[Property]:
@@ -112,6 +117,9 @@ def portal_overview(*, user: User) -> PortalOverview:
         if status in TO_PAY:
             overview.to_pay.append(invoice)
             overview.balance_due += invoice.balance_due  # type: ignore[attr-defined]
+            overview.unit_balances[invoice.unit_id] = (
+                overview.unit_balances.get(invoice.unit_id, Decimal("0.00")) + invoice.balance_due  # type: ignore[attr-defined]
+            )
             if status == InvoiceStatus.OVERDUE:
                 overview.overdue_count += 1
                 overview.overdue_total += invoice.balance_due  # type: ignore[attr-defined]

@@ -62,6 +62,12 @@ def home(request: HttpRequest) -> HttpResponse:
         "many_units": len(overview.units) > 1,
         "many_properties": len(overview.properties) > 1,
         "manages": not overview.units and Membership.objects.filter(user=user).exists(),
+        # « Payer le solde » beside each unit's balance where its property takes online payment.
+        "pay_balances": [
+            (unit, amount)
+            for unit, amount in overview.units_with_balance()
+            if online_payment_available(unit.property)
+        ],
     }
     return render(request, "portal/home.html", context)
 

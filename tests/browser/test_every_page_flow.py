@@ -163,6 +163,7 @@ def _tour() -> Tour:
         f"/portal/invoices/{marie_invoice.pk}/",
         f"/portal/receipts/{payment.pk}/",
         f"/portal/units/{unit.pk}/statement/",
+        f"/portal/units/{unit.pk}/balance/",
         # Autopay (decision 0031): the demo enrols Marie's unit.
         "/portal/autopay/",
         f"/portal/autopay/{AutopayEnrolment.objects.get(unit=unit, status='active').pk}/stop/",
