@@ -57,11 +57,13 @@ def list_payments(
         date_to=filters.date_to,
     )
     payments = payment_selectors.payment_list(property=access.property, filters=chosen)
-    credit_refunds = payment_selectors.credit_refund_list(property=access.property, filters=chosen)
-    return {
-        **paging.page(request, payments, filters, kind="payments"),
-        "totals": payment_selectors.payment_totals(payments, credit_refunds),
-    }
+    # No filter: the property's few summary rows, not every payment (docs/decisions/0033), as the page.
+    if chosen == payment_selectors.PaymentFilters():
+        totals = payment_selectors.property_payment_totals(property=access.property)
+    else:
+        credit_refunds = payment_selectors.credit_refund_list(property=access.property, filters=chosen)
+        totals = payment_selectors.payment_totals(payments, credit_refunds)
+    return {**paging.page(request, payments, filters, kind="payments"), "totals": totals}
 
 
 @router.post(

@@ -204,6 +204,13 @@ def test_payments_list_takes_a_constant_number_of_queries(world: World, manager_
         assert len(manager_api.get(url, {"limit": 200}).json()["items"]) == 42
     # token, property, role, COUNT, rows, totals, credit refunded (decision 0030)
     assert len(small.captured_queries) == len(large.captured_queries) == 7
+    # Unfiltered, the totals read the property's summary rows (decision 0033), never a SUM over payments.
+    sums = [q["sql"] for q in large.captured_queries if "SUM(" in q["sql"].upper()]
+    assert sums and all(
+        'payments_payment"' not in sql and "payments_paymenttotal" in sql
+        for sql in sums
+        if "unitcredit" not in sql
+    ), sums
 
 
 def test_units_in_natural_order_with_primary_resident_and_credit(world: World, manager_api: Any) -> None:
