@@ -24,9 +24,11 @@ run: $(VENV)/.synced
 	$(PY) manage.py load_demo
 	$(PY) scripts/run.py
 
-## make test: install what the tests need (Debian's chromium too, when it can) and run the suite.
+## make test: install what the tests need (Debian's chromium too, when it can) and run the suite,
+## on every core (TEST_WORKERS=0 runs it in one process).
+TEST_WORKERS ?= auto
 test: $(VENV)/.synced browser-deps
-	$(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) -m pytest -n $(TEST_WORKERS) --dist worksteal $(PYTEST_ARGS)
 
 browser-deps:
 	@if ! command -v chromium >/dev/null 2>&1; then \

@@ -18,6 +18,15 @@ from tests.watchdog import Deadline, stop_the_run
 TEST_LIMIT_S = float(os.environ.get("LOGIS_TEST_LIMIT_S", "300"))
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """The tests marked ``slow`` (the state machines, the every-page tours, the migration tests…) first.
+
+    ``make test`` runs the suite on every core (pytest-xdist, ``--dist worksteal``): a worker that picked
+    a 90-second test last would keep the run going alone; started first, they overlap the many short ones.
+    The sort is stable, so every other test keeps its order."""
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
+
+
 @pytest.fixture(autouse=True)
 def _stop_a_stuck_run(request: pytest.FixtureRequest) -> Iterator[None]:
     """A test that never ends stops the run with every thread's stack, instead of holding CI until it

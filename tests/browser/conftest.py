@@ -56,7 +56,9 @@ ARTIFACTS = Path(os.environ.get("LOGIS_TEST_ARTIFACTS", "test-artifacts"))
 # The longest browser test takes about 25 s alone and 60 s with three suites sharing two cores.
 BROWSER_TEST_LIMIT_S = float(os.environ.get("LOGIS_BROWSER_TEST_LIMIT_S", "150"))
 # Playwright's own log of every call (and chromium's messages), read back when the watchdog fires.
-PLAYWRIGHT_LOG = ARTIFACTS / "playwright.log"
+# One file per pytest-xdist worker (``make test`` runs the suite on every core), so that two workers'
+# chromiums never interleave their lines in one log.
+PLAYWRIGHT_LOG = ARTIFACTS / f"playwright-{os.environ.get('PYTEST_XDIST_WORKER', 'main')}.log"
 
 # What people read on allauth's sign-in form, in either language (the project may reword them).
 EMAIL_LABEL = re.compile(r"courriel|e-mail|email", re.IGNORECASE)

@@ -217,6 +217,7 @@ def _signed_in(
     return page
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("width", [360, 390, 414])
 def test_every_manager_and_portal_page_fits_a_phone(
     tour: Tour, open_context: Callable[..., BrowserContext], width: int
@@ -254,6 +255,7 @@ def test_property_menu_folds_behind_a_button_on_a_phone(
     expect(page.get_by_role("button", name="Menu de la propriété")).to_be_hidden()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("language", ["fr", "en"])
 def test_every_page_has_no_accessibility_violation(
     tour: Tour, open_context: Callable[..., BrowserContext], language: str

@@ -198,6 +198,7 @@ def _assert_page(response: http.client.HTTPResponse, path: str) -> str:
     return html
 
 
+@pytest.mark.slow
 def test_every_role_gets_its_pages_from_the_production_server(
     production_server: tuple[int, dict[str, str]],
 ) -> None:

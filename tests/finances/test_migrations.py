@@ -21,6 +21,7 @@ BEFORE = [
 AFTER = [("invoicing", "0007_invoice_lines_for_existing_invoices")]
 
 
+@pytest.mark.slow
 def test_existing_invoices_become_one_line_each_in_the_fitting_category() -> None:
     executor = MigrationExecutor(connection)
     executor.migrate(BEFORE)

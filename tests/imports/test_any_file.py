@@ -60,6 +60,7 @@ row = st.builds(
 )
 
 
+@pytest.mark.slow
 @given(
     rows=st.lists(row, min_size=0, max_size=5),
     sep=st.sampled_from([",", ";"]),

@@ -317,6 +317,7 @@ class Ledger(RuleBasedStateMachine):
         ), "a journal line disappeared"
 
 
+@pytest.mark.slow
 @pytest.mark.django_db
 def test_any_sequence_of_money_events_keeps_the_ledger_balanced_and_equal_to_the_records() -> None:
     Ledger.TestCase.settings = settings(

@@ -97,6 +97,7 @@ def publish(manager: User, draft: Invoice) -> EmailMessage:
     return result.email
 
 
+@pytest.mark.slow
 def test_the_worker_reconnects_after_the_database_drops_its_connection(
     manager: User,
     resident_of_unit: Callable[..., Resident],

@@ -19,6 +19,7 @@ AFTER = [
 ]
 
 
+@pytest.mark.slow
 def test_existing_properties_and_accounts_are_carried_over() -> None:
     executor = MigrationExecutor(connection)
     executor.migrate(BEFORE)

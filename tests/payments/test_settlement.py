@@ -297,6 +297,7 @@ class Settlement(RuleBasedStateMachine):
             assert totals["net"] == received + property_credit(property=self.prop)
 
 
+@pytest.mark.slow
 @pytest.mark.django_db
 def test_any_sequence_of_payments_reversals_refunds_and_credits_keeps_every_invoice_settled() -> None:
     Settlement.TestCase.settings = settings(

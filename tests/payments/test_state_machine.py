@@ -438,6 +438,7 @@ class Books(RuleBasedStateMachine):
             ) - _sum([line.credit or Decimal(0) for line in before])
 
 
+@pytest.mark.slow
 @pytest.mark.django_db
 def test_any_sequence_of_payments_reversals_refunds_voids_and_credits_keeps_the_books_consistent() -> None:
     Books.TestCase.settings = settings(

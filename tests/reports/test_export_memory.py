@@ -29,6 +29,7 @@ def _postgres_only() -> None:
         pytest.skip("PostgreSQL only (server-side cursor)")
 
 
+@pytest.mark.slow
 def test_exporting_many_invoices_streams_them_in_chunks(prop: Property, manager: User) -> None:
     unit = Unit.objects.create(property=prop, number="1")
     now = timezone.now()
