@@ -20,7 +20,7 @@ from django.utils.translation import gettext as _
 from logis.core import keyset
 from logis.core.models import AuditEvent
 from logis.invoicing import totals
-from logis.invoicing.models import Invoice, InvoiceStatus, InvoiceTotal
+from logis.invoicing.models import Invoice, InvoiceStatus
 from logis.notifications.models import EmailMessage
 from logis.payments.models import Payment
 from logis.properties.models import Occupancy, Unit
@@ -126,61 +126,50 @@ def invoice_summary(
     balance due from ``today`` to that date (the dashboard's, in the same query).
     """
     # The property's summary rows (a few hundred: one per status and due date), kept by the database in
-    # the same transaction as every change of an invoice (``InvoiceTotal``, docs/decisions/0033): the cost
-    # of this query no longer grows with the property's history.
-    past_due = totals.past_due_q(today)
-    upcoming = totals.open_q(today)
-    is_paid = Q(status=InvoiceStatus.PAID)
-    is_draft = Q(status=InvoiceStatus.DRAFT)
-    extra: dict[str, Any] = {}
-    if due_soon_until is not None:
-        soon = Q(status=InvoiceStatus.OPEN, due_date__gte=today, due_date__lte=due_soon_until)
-        extra = {
-            "soon_amount": totals.balance_sum(soon),
-            "soon_count": totals.count_sum(soon, owed_only=True),
-        }
-    row = InvoiceTotal.objects.filter(property=property).aggregate(
-        **extra,
-        open_amount=totals.balance_sum(upcoming),
-        open_count=totals.count_sum(upcoming),
-        # Open invoices past their due date with nothing left to pay are not overdue (``overdue_q``).
-        open_settled_count=totals.settled_sum(past_due),
-        overdue_amount=totals.balance_sum(past_due),
-        overdue_count=totals.count_sum(past_due, owed_only=True),
-        paid_amount=totals.amount_sum(is_paid),
-        paid_count=totals.count_sum(is_paid),
-        draft_count=totals.count_sum(is_draft),
-        draft_amount=totals.amount_sum(is_draft),
-        void_count=totals.count_sum(Q(status=InvoiceStatus.VOID)),
-        all_count=totals.count_sum(Q()),
-    )
-    row["open_count"] += row["open_settled_count"]
-    open_card = Card(Decimal(row["open_amount"]).quantize(Decimal("0.01")), row["open_count"])
-    overdue_card = Card(Decimal(row["overdue_amount"]).quantize(Decimal("0.01")), row["overdue_count"])
-    paid_card = Card(Decimal(row["paid_amount"]).quantize(Decimal("0.01")), row["paid_count"])
+    # the same transaction as every change of an invoice (``InvoiceTotal``, docs/decisions/0033), summed
+    # by status and range of due dates in one GROUP BY: the cost no longer grows with the history.
+    buckets = totals.due_buckets(property.pk, today, due_soon_until)
+
+    def card(rows: list[totals.Bucket], *, amount: str, count: str) -> Card:
+        return Card(sum((getattr(b, amount) for b in rows), ZERO), sum(getattr(b, count) for b in rows))
+
+    opened = [b for b in buckets if b.status == InvoiceStatus.OPEN]
+    past_due = [b for b in opened if b.due == totals.PAST]
+    upcoming = [b for b in opened if b.due != totals.PAST]
+    by_status = {
+        status: [b for b in buckets if b.status == status]
+        for status in (InvoiceStatus.PAID, InvoiceStatus.DRAFT, InvoiceStatus.VOID)
+    }
+    # Open invoices past their due date with nothing left to pay are not overdue (``overdue_q``): they
+    # count as open.
+    open_card = card(upcoming, amount="balance", count="invoice_count")
+    open_card = Card(open_card.amount, open_card.count + sum(b.settled_count for b in past_due))
+    overdue_card = card(past_due, amount="balance", count="owed_count")
+    paid_card = card(by_status[InvoiceStatus.PAID], amount="amount", count="invoice_count")
+    drafts = card(by_status[InvoiceStatus.DRAFT], amount="amount", count="invoice_count")
     total = Card(
         open_card.amount + overdue_card.amount + paid_card.amount,
         open_card.count + overdue_card.count + paid_card.count,
     )
     counts = {
-        "": row["all_count"],
-        InvoiceStatus.DRAFT.value: row["draft_count"],
-        InvoiceStatus.OPEN.value: row["open_count"],
-        InvoiceStatus.OVERDUE.value: row["overdue_count"],
-        InvoiceStatus.PAID.value: row["paid_count"],
-        InvoiceStatus.VOID.value: row["void_count"],
+        "": sum(b.invoice_count for b in buckets),
+        InvoiceStatus.DRAFT.value: drafts.count,
+        InvoiceStatus.OPEN.value: open_card.count,
+        InvoiceStatus.OVERDUE.value: overdue_card.count,
+        InvoiceStatus.PAID.value: paid_card.count,
+        InvoiceStatus.VOID.value: sum(b.invoice_count for b in by_status[InvoiceStatus.VOID]),
         BILLED: total.count,
     }
     due_soon = None
     if due_soon_until is not None:
-        due_soon = Card(_cents(row["soon_amount"]), row["soon_count"])
+        due_soon = card([b for b in opened if b.due == totals.SOON], amount="balance", count="owed_count")
     return InvoiceSummary(
         total=total,
         open=open_card,
         overdue=overdue_card,
         paid=paid_card,
         counts=counts,
-        drafts=Card(_cents(row["draft_amount"]), row["draft_count"]),
+        drafts=drafts,
         due_soon=due_soon,
     )
 

@@ -9,11 +9,12 @@ from the invoices (``manage.py verify_summaries``, and the state-machine tests a
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
 from django.db import models
-from django.db.models import Count, F, Q, Sum, Value
+from django.db.models import Case, Count, F, Q, Sum, Value, When
 from django.db.models.functions import Coalesce, Round
 
 from logis.invoicing.models import Invoice, InvoiceStatus, InvoiceTotal
@@ -45,6 +46,53 @@ def count_sum(condition: Q, *, owed_only: bool = False) -> Any:
 
 def settled_sum(condition: Q) -> Any:
     return Coalesce(Sum("settled_count", filter=condition), Value(0), output_field=models.IntegerField())
+
+
+@dataclass(frozen=True)
+class Bucket:
+    """The summed summary rows of one status and one range of due dates (``due_buckets``)."""
+
+    status: str
+    due: int  # PAST (before today), SOON (today to the « due soon » date) or LATER
+    invoice_count: int
+    amount: Decimal
+    amount_paid: Decimal
+    settled_count: int
+
+    @property
+    def balance(self) -> Decimal:
+        return self.amount - self.amount_paid
+
+    @property
+    def owed_count(self) -> int:
+        """Its invoices with a balance due (not settled)."""
+        return self.invoice_count - self.settled_count
+
+
+PAST, SOON, LATER = 0, 1, 2
+
+
+def due_buckets(property_id: int, today: dt.date, soon_until: dt.date | None = None) -> list[Bucket]:
+    """A property's summary rows summed by status and by due date before today (PAST), from today to
+    ``soon_until`` (SOON) or later (LATER): at most fifteen rows from one GROUP BY, whatever the history.
+
+    Cheaper to build and to run than one aggregate with a filtered sum per figure (the Factures cards
+    and the dashboard need about fifteen): the figures are then added up from these rows in Python,
+    in ``Decimal``, exact."""
+    whens = [When(due_date__lt=today, then=Value(PAST))]
+    if soon_until is not None:
+        whens.append(When(due_date__lte=soon_until, then=Value(SOON)))
+    rows = (
+        InvoiceTotal.objects.filter(property_id=property_id)
+        .annotate(due=Case(*whens, default=Value(LATER), output_field=models.IntegerField()))
+        .order_by()
+        .values("status", "due")
+        .annotate(n=Sum("invoice_count"), a=Sum("amount"), ap=Sum("amount_paid"), sc=Sum("settled_count"))
+    )
+    return [
+        Bucket(r["status"], r["due"], r["n"] or 0, _cents(r["a"]), _cents(r["ap"]), r["sc"] or 0)
+        for r in rows
+    ]
 
 
 def recomputed(
