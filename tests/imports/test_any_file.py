@@ -7,6 +7,7 @@ import datetime as dt
 from decimal import Decimal
 from typing import cast
 
+import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
