@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from logis.core import audit
+from logis.core.audit import Verb
 from logis.core.dates import date_range_error, latest_date, today_in
 from logis.core.errors import InvalidTransition, NotFound, ValidationError
 from logis.core.permissions import Action, Actor, require, user_or_none
@@ -279,7 +280,7 @@ def create_invoice_once(
                 raise
             return Invoice.objects.get(creation_token=creation_token, property=property), False
         write_lines(invoice, clean)
-        audit.record(actor, "invoice.created", invoice, after=_snapshot(invoice))
+        audit.record(actor, Verb.INVOICE_CREATED, invoice, after=_snapshot(invoice))
         return invoice, True
 
 
@@ -349,7 +350,7 @@ def update_invoice(
         invoice.notify_resident = notify_resident
         invoice.save()
         write_lines(invoice, clean)
-        audit.record(actor, "invoice.updated", invoice, before=before, after=_snapshot(invoice))
+        audit.record(actor, Verb.INVOICE_UPDATED, invoice, before=before, after=_snapshot(invoice))
         return invoice
 
 
@@ -396,7 +397,7 @@ def _publish_locked(
     after: dict[str, Any] = audit.snapshot(invoice, AUDITED_FIELDS)
     after["email_queued_to"] = result.email_to
     after["email_not_sent_because"] = blocker
-    audit.record(actor, "invoice.published", invoice, before=before, after=after)
+    audit.record(actor, Verb.INVOICE_PUBLISHED, invoice, before=before, after=after)
     return result
 
 
@@ -518,7 +519,11 @@ def void_invoice(*, actor: User, invoice_id: int, reason: str, property: Propert
             invoice.voided_at = now
             invoice.save(update_fields=["status", "void_reason", "voided_by", "voided_at", "updated_at"])
             audit.record(
-                actor, "invoice.voided", invoice, before=before, after=audit.snapshot(invoice, AUDITED_FIELDS)
+                actor,
+                Verb.INVOICE_VOIDED,
+                invoice,
+                before=before,
+                after=audit.snapshot(invoice, AUDITED_FIELDS),
             )
             if invoice.amount_paid > 0:
                 # What was received stays the resident's: it becomes credit on the unit's account.

@@ -25,6 +25,7 @@ from django.utils.translation import gettext as _
 
 from logis.accounts.services import hash_token
 from logis.core import audit
+from logis.core.audit import Verb
 from logis.core.errors import InvalidTransition, NotFound
 from logis.core.permissions import Action, Actor, require, user_or_none
 from logis.invoicing.models import Invoice, InvoiceStatus
@@ -108,7 +109,7 @@ def revoke_pay_links(*, actor: Actor, property: Property, invoice_id: int) -> in
         if not ids:
             raise InvalidTransition(_("This invoice has no pay link to revoke."))
         PayLink.objects.filter(pk__in=ids).update(revoked_at=now, revoked_by=user_or_none(actor))
-        audit.record(actor, "invoice.pay_links_revoked", invoice, after={"links": len(ids)})
+        audit.record(actor, Verb.INVOICE_PAY_LINKS_REVOKED, invoice, after={"links": len(ids)})
         return len(ids)
 
 
