@@ -29,16 +29,13 @@ from logis.core.money import MAX_AMOUNT, quantize
 from logis.core.permissions import Action, Actor, require, user_or_none
 from logis.invoicing.lines import create_single_lines, single_line_category
 from logis.invoicing.models import Invoice, InvoiceStatus
-from logis.invoicing.services import (
-    AUDITED_FIELDS,
-    PublishResult,
-    _check_payments_enabled,
+from logis.invoicing.rules import (
     clean_description_error,
     clean_title,
     due_date_error,
-    publish_invoices,
-    void_invoice,
+    require_payments_enabled,
 )
+from logis.invoicing.services import AUDITED_FIELDS, PublishResult, publish_invoices, void_invoice
 from logis.properties.models import Property, Unit
 
 if TYPE_CHECKING:
@@ -288,7 +285,7 @@ def create_batch(
         # Locked: a concurrent batch or publish on the same property waits (and payments may just have
         # been disabled: read them fresh).
         locked = Property.objects.select_for_update().get(pk=property.pk)
-        _check_payments_enabled(locked)
+        require_payments_enabled(locked)
         title, due = _check_invoice_fields(
             property=locked, title=title, due_date=due_date, now=now, description=description
         )

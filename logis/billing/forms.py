@@ -14,7 +14,7 @@ from logis.billing.models import AmountMode, ScheduleAmountMode, UnitScope
 from logis.billing.recurring import MAX_LEAD_DAYS, ScheduleInput
 from logis.core.dates import EARLIEST_DATE, latest_date
 from logis.core.forms import AmountField, DateField, StyledForm
-from logis.invoicing.services import DESCRIPTION_MAX
+from logis.invoicing.models import DESCRIPTION_MAX
 
 ISO_DATE = "%Y-%m-%d"
 ISO_MONTH = "%Y-%m"

@@ -20,9 +20,8 @@ from logis.core.forms import DateField
 from logis.core.money import MAX_AMOUNT, AmountParseError, parse_amount
 from logis.finances.models import ChargeCategory
 from logis.invoicing.lines import LINE_DESCRIPTION_MAX, MAX_LINES
-from logis.invoicing.models import InvoiceStatus
+from logis.invoicing.models import DESCRIPTION_MAX, InvoiceStatus
 from logis.invoicing.selectors import BILLED, DEFAULT_SORT, SORTS, InvoiceFilters
-from logis.invoicing.services import DESCRIPTION_MAX
 
 ISO_DATE = "%Y-%m-%d"
 
