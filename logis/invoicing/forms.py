@@ -49,6 +49,11 @@ class BootstrapMixin:
                 widget.attrs["aria-invalid"] = "true"
                 widget.attrs["aria-describedby"] = f"{bound.auto_id}_error"
 
+    def add_error(self, field: str | None, error: Any) -> None:
+        # A service's refusal, added after cleaning, marks its field as cleaning does.
+        super().add_error(field, error)  # type: ignore[misc]
+        self.style_fields()
+
 
 class FastSelect(forms.Select):
     """A select rendered in plain Python from ``fast_options``: 2,000 unit options through Django's widget
@@ -267,13 +272,6 @@ class InvoiceForm(BootstrapMixin, forms.Form):
             raise forms.ValidationError(_("The due date must be today or later."), code="past")
         return due
 
-    def add_service_errors(self, errors: dict[str, list[Any]]) -> None:
-        for name, messages in errors.items():
-            target = name if name in self.fields else None
-            for message in messages:
-                self.add_error(target, str(message))
-        self.style_fields()
-
 
 class VoidForm(BootstrapMixin, forms.Form):
     reason = forms.CharField(
@@ -286,12 +284,6 @@ class VoidForm(BootstrapMixin, forms.Form):
         super().__init__(data)
         if data is not None:
             self.is_valid()
-        self.style_fields()
-
-    def add_service_errors(self, errors: dict[str, list[Any]]) -> None:
-        for name, messages in errors.items():
-            for message in messages:
-                self.add_error(name if name in self.fields else None, str(message))
         self.style_fields()
 
 

@@ -27,6 +27,7 @@ from logis.accounts.services import hash_token
 from logis.core import audit
 from logis.core.audit import Verb
 from logis.core.errors import InvalidTransition, NotFound
+from logis.core.links import absolute_url
 from logis.core.permissions import Action, Actor, require, user_or_none
 from logis.invoicing.models import Invoice, InvoiceStatus
 from logis.payments.models import PayLink
@@ -54,7 +55,7 @@ def create_pay_link(*, invoice: Invoice, sent_to: str = "", now: dt.datetime | N
         sent_to=(sent_to or "")[:254],
         expires_at=now + dt.timedelta(days=link_days()),
     )
-    return f"{settings.SITE_URL}{pay_link_path(invoice.pk, token)}"
+    return absolute_url(pay_link_path(invoice.pk, token))
 
 
 def email_pay_link(*, invoice: Invoice, sent_to: str) -> str:

@@ -20,6 +20,7 @@ from logis.accounts.models import Membership
 from logis.core import audit
 from logis.core.audit import Verb
 from logis.core.dates import today_in
+from logis.core.links import manager_invoice_url
 from logis.core.money import format_amount
 from logis.core.permissions import ROLE_ACTIONS, Action
 from logis.invoicing.emails import invoice_link
@@ -148,8 +149,6 @@ def queue_overpayment_emails(*, payment: Payment, invoice: Invoice, excess: Deci
     """An online payment arrived above the balance due (paid otherwise meanwhile, or voided): the
     resident and the managers are told by email, each once, in their language; the invoice's page
     offers the refund to the card (``overpayments_to_refund``)."""
-    from django.conf import settings
-    from django.urls import reverse
 
     # Whoever paid (a co-owner may have), else the unit's primary resident.
     payer_id = (
@@ -188,7 +187,7 @@ def queue_overpayment_emails(*, payment: Payment, invoice: Invoice, excess: Deci
             invoice=invoice,
         )
     roles = [role for role, actions in ROLE_ACTIONS.items() if Action.RECORD_PAYMENT in actions]
-    link = f"{settings.SITE_URL}{reverse('invoicing:detail', args=[invoice.property_id, invoice.pk])}"
+    link = manager_invoice_url(invoice.property_id, invoice.pk)
     staff = Membership.objects.filter(property_id=invoice.property_id, role__in=roles).select_related("user")
     for membership in staff.order_by("user_id"):
         user = membership.user
