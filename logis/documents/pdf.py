@@ -144,18 +144,16 @@ def _identity(st: Styles, prop: Property) -> str:
     return " — ".join(parts)
 
 
-def header(
-    st: Styles, *, property_name: str, address: str, title: str, number: str, prop: Property | None = None
-) -> Table:
+def header(st: Styles, prop: Property, *, title: str, number: str) -> Table:
+    """The top of every document: the property's logo, name, address and identity (legal name, NEQ) on
+    the left, the document's title and number on the right, ruled below."""
     left: list[Flowable] = []
-    identity = ""
-    if prop is not None:
-        logo = _logo(prop)
-        if logo is not None:
-            left += [logo, Spacer(1, 4)]
-        identity = _identity(st, prop)
-    left.append(para(property_name, st.org))
-    below = [para(address, st.body)] if address else []
+    logo = _logo(prop)
+    if logo is not None:
+        left += [logo, Spacer(1, 4)]
+    identity = _identity(st, prop)
+    left.append(para(prop.name, st.org))
+    below = [para(prop.address, st.body)] if prop.address else []
     if identity:
         below.append(para(identity, st.body))
     table = layout_table(
@@ -173,6 +171,21 @@ def header(
         ],
     )
     return table
+
+
+def ruled_table(cells: Sequence[Sequence[Any]], widths: Sequence[float], *, total: bool = False) -> Table:
+    """Columns under a heading row ruled below, a thin rule between the rows; ``total``: the last row is
+    a total, ruled above in ink."""
+    last = -2 if total else -1
+    commands: list[Any] = [
+        ("VALIGN", (0, 0), (-1, -1), "TOP"),
+        ("LINEBELOW", (0, 0), (-1, 0), 0.75, RULE),
+        ("LINEBELOW", (0, 1), (-1, last), 0.25, RULE),
+        ("LEFTPADDING", (0, 0), (0, -1), 0),
+    ]
+    if total:
+        commands.append(("LINEABOVE", (0, -1), (-1, -1), 0.75, INK))
+    return layout_table(cells, widths, commands)
 
 
 def banner(st: Styles, headline: str, lines: Sequence[str], color: colors.Color) -> Table:
@@ -256,7 +269,10 @@ def _decorations(*, footer: str, watermark: str | None) -> Callable[[Canvas, Any
     return draw
 
 
-def build_pdf(story: list[Flowable], *, title: str, author: str, footer: str, watermark: str | None) -> bytes:
+def build_pdf(story: list[Flowable], *, prop: Property, name: str, watermark: str | None = None) -> bytes:
+    """The document's bytes: titled « <name> — <property> », by the property, each page footed
+    « <property> — <name> » and its number (and ``watermark`` across it)."""
+    title, author, footer = f"{name} — {prop.name}", prop.name, f"{prop.name} — {name}"
     buffer = io.BytesIO()
     doc = SimpleDocTemplate(
         buffer,

@@ -15,15 +15,13 @@ from reportlab.platypus import Flowable, Spacer
 
 from logis.core.money import format_amount
 from logis.documents.pdf import (
-    INK,
-    RULE,
     WIDTH,
     build_pdf,
     facts_table,
     header,
-    layout_table,
     page_date,
     para,
+    ruled_table,
     styles,
 )
 from logis.properties.models import Property
@@ -57,9 +55,7 @@ def render_deposit_slip_pdf(slip: DepositSlip) -> bytes:
     story: list[Flowable] = [
         header(
             st,
-            property_name=prop.name,
-            address=prop.address,
-            prop=prop,
+            prop,
             title=title,
             number=_("No. %(number)s") % {"number": slip.number},
         ),
@@ -100,21 +96,9 @@ def render_deposit_slip_pdf(slip: DepositSlip) -> bytes:
         ]
     )
     story += [
-        layout_table(
-            cells,
-            [WIDTH * 0.14, WIDTH * 0.2, WIDTH * 0.46, WIDTH * 0.2],
-            [
-                ("VALIGN", (0, 0), (-1, -1), "TOP"),
-                ("LINEBELOW", (0, 0), (-1, 0), 0.75, RULE),
-                ("LINEBELOW", (0, 1), (-1, -2), 0.25, RULE),
-                ("LINEABOVE", (0, -1), (-1, -1), 0.75, INK),
-                ("LEFTPADDING", (0, 0), (0, -1), 0),
-            ],
-        ),
+        ruled_table(cells, [WIDTH * 0.14, WIDTH * 0.2, WIDTH * 0.46, WIDTH * 0.2], total=True),
         Spacer(1, 36),
         para(_("Signature:") + " ____________________________", st.body),
     ]
     name = f"{title} {slip.number}"
-    return build_pdf(
-        story, title=f"{name} — {prop.name}", author=prop.name, footer=f"{prop.name} — {name}", watermark=None
-    )
+    return build_pdf(story, prop=prop, name=name)

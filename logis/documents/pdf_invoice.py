@@ -173,9 +173,7 @@ def render_invoice_pdf(document: InvoiceDocument, *, online_payment: bool) -> by
     story: list[Flowable] = [
         header(
             st,
-            property_name=prop.name,
-            address=prop.address,
-            prop=prop,
+            prop,
             title=both(lambda: pgettext("pdf document", "Draft invoice"))
             if document.is_draft
             else both(lambda: pgettext("pdf document", "Invoice")),
@@ -247,10 +245,4 @@ def render_invoice_pdf(document: InvoiceDocument, *, online_payment: bool) -> by
             for line in both_lines(lambda: _("This invoice is paid in full. Thank you!"))
         ]
     title = invoice_title(document)
-    return build_pdf(
-        story,
-        title=f"{title} — {prop.name}",
-        author=prop.name,
-        footer=f"{prop.name} — {title}",
-        watermark=watermark,
-    )
+    return build_pdf(story, prop=prop, name=title, watermark=watermark)

@@ -17,7 +17,6 @@ from logis.core.charter import both, both_lines
 from logis.core.money import format_amount
 from logis.documents.pdf import (
     DANGER,
-    RULE,
     WIDTH,
     Styles,
     banner,
@@ -25,14 +24,25 @@ from logis.documents.pdf import (
     build_pdf,
     facts_table,
     header,
-    layout_table,
     page_date,
     para,
+    ruled_table,
     styles,
 )
 from logis.documents.selectors import ReceiptDocument, RemittanceDocument
 from logis.invoicing.models import InvoiceStatus
 from logis.payments.models import PaymentKind
+from logis.properties.models import Property
+
+
+def _receipt_header(st: Styles, prop: Property, number: str) -> Flowable:
+    """« Reçu / Receipt », « Nº … »: the top of both receipts."""
+    return header(
+        st,
+        prop,
+        title=both(lambda: pgettext("pdf document", "Receipt")),
+        number=both(lambda: _("No. %(number)s") % {"number": number}),
+    )
 
 
 def receipt_title(document: ReceiptDocument) -> str:
@@ -76,14 +86,7 @@ def render_receipt_pdf(document: ReceiptDocument) -> bytes:
     st = styles()
     payment, invoice, prop = document.payment, document.invoice, document.property
     story: list[Flowable] = [
-        header(
-            st,
-            property_name=prop.name,
-            address=prop.address,
-            prop=prop,
-            title=both(lambda: pgettext("pdf document", "Receipt")),
-            number=both(lambda: _("No. %(number)s") % {"number": document.number}),
-        ),
+        _receipt_header(st, prop, document.number),
         Spacer(1, 12),
         *_returned_banner(st, document),
     ]
@@ -129,13 +132,7 @@ def render_receipt_pdf(document: ReceiptDocument) -> bytes:
         ],
     ]
     title = receipt_title(document)
-    return build_pdf(
-        story,
-        title=f"{title} — {prop.name}",
-        author=prop.name,
-        footer=f"{prop.name} — {title}",
-        watermark=None,
-    )
+    return build_pdf(story, prop=prop, name=title)
 
 
 def imputation_rule_label(rule: str) -> str:
@@ -180,14 +177,7 @@ def render_remittance_pdf(document: RemittanceDocument) -> bytes:
     st = styles()
     remittance, prop = document.remittance, document.property
     story: list[Flowable] = [
-        header(
-            st,
-            property_name=prop.name,
-            address=prop.address,
-            prop=prop,
-            title=both(lambda: pgettext("pdf document", "Receipt")),
-            number=both(lambda: _("No. %(number)s") % {"number": document.number}),
-        ),
+        _receipt_header(st, prop, document.number),
         Spacer(1, 12),
     ]
     if document.reversed:
@@ -266,25 +256,10 @@ def render_remittance_pdf(document: RemittanceDocument) -> bytes:
             ]
         )
     story += [
-        layout_table(
-            cells,
-            [WIDTH * 0.42, WIDTH * 0.26, WIDTH * 0.16, WIDTH * 0.16],
-            [
-                ("VALIGN", (0, 0), (-1, -1), "TOP"),
-                ("LINEBELOW", (0, 0), (-1, 0), 0.75, RULE),
-                ("LINEBELOW", (0, 1), (-1, -1), 0.25, RULE),
-                ("LEFTPADDING", (0, 0), (0, -1), 0),
-            ],
-        ),
+        ruled_table(cells, [WIDTH * 0.42, WIDTH * 0.26, WIDTH * 0.16, WIDTH * 0.16]),
         Spacer(1, 16),
     ]
     if not document.reversed:
         story += [para(line, st.strong) for line in both_lines(lambda: _("Thank you for your payment."))]
     title = remittance_title(document)
-    return build_pdf(
-        story,
-        title=f"{title} — {prop.name}",
-        author=prop.name,
-        footer=f"{prop.name} — {title}",
-        watermark=None,
-    )
+    return build_pdf(story, prop=prop, name=title)

@@ -65,6 +65,29 @@ def due_date_error(
     return date_range_error(due_date, latest=latest_date(today))
 
 
+def field_errors(
+    *,
+    property: Property,
+    title: str,
+    due_date: dt.date | None,
+    description: str,
+    now: dt.datetime | None = None,
+) -> tuple[str, dict[str, str]]:
+    """What every invoice needs whatever its unit and lines: the title (returned without surrounding
+    spaces), the due date and the description, each refusal by its field's name."""
+    errors: dict[str, str] = {}
+    title, title_error = clean_title(title)
+    if title_error:
+        errors["title"] = title_error
+    due_error = due_date_error(property, due_date, now)
+    if due_error:
+        errors["due_date"] = due_error
+    description_error = clean_description_error(description)
+    if description_error:
+        errors["description"] = description_error
+    return title, errors
+
+
 def clean_fields(
     *,
     property: Property,
@@ -86,9 +109,9 @@ def clean_fields(
     unit = Unit.objects.filter(pk=unit_id, property=property).first() if unit_id else None
     if unit is None:
         errors["unit"] = _("Choose a unit of this property.")
-    title, title_error = clean_title(title)
-    if title_error:
-        errors["title"] = title_error
+    title, shared = field_errors(property=property, title=title, due_date=due_date, description=description)
+    if "title" in shared:
+        errors["title"] = shared.pop("title")
     clean: list[CleanLine] = []
     if lines is None:
         error = amount_error(amount)
@@ -104,12 +127,7 @@ def clean_fields(
             errors["amount"] = _("The amount must equal the total of the lines (%(total)s).") % {
                 "total": lines_total(clean)
             }
-    due_error = due_date_error(property, due_date)
-    if due_error:
-        errors["due_date"] = due_error
-    description_error = clean_description_error(description)
-    if description_error:
-        errors["description"] = description_error
+    errors.update(shared)  # the due date's and description's refusals, after the amount's
     if errors:
         raise ValidationError(errors)
     assert unit is not None and due_date is not None
