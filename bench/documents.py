@@ -27,7 +27,8 @@ from django.utils import timezone, translation
 from logis.accounts.models import Membership, User
 from logis.core.dates import today_in
 from logis.core.permissions import Role
-from logis.documents.pdf import render_invoice_pdf, render_receipt_pdf
+from logis.documents.pdf_invoice import render_invoice_pdf
+from logis.documents.pdf_receipt import render_receipt_pdf
 from logis.documents.selectors import invoice_document, receipt_document
 from logis.invoicing.models import Invoice, InvoiceStatus
 from logis.payments.models import Payment

@@ -16,7 +16,8 @@ from logis.api.types import (
 from logis.core.language import Language
 from logis.core.permissions import Role
 from logis.invoicing.lines import LINE_DESCRIPTION_MAX
-from logis.invoicing.services import DESCRIPTION_MAX, REASON_MAX, TITLE_MAX
+from logis.invoicing.models import DESCRIPTION_MAX
+from logis.invoicing.rules import REASON_MAX, TITLE_MAX
 from logis.payments.services import NOTE_MAX
 from logis.properties.models import Province
 

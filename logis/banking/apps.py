@@ -9,13 +9,14 @@ class BankingConfig(AppConfig):
 
     def ready(self) -> None:
         # The audit log names our events; registered from here so the properties app needs no change.
+        from logis.core.audit import Verb, label_verbs
         from logis.properties import audit_display
 
-        audit_display.VERBS.update(
+        label_verbs(
             {
-                "bank_statement.imported": _("Bank statement imported"),
-                "bank_line.matched": _("Bank deposit matched to an invoice"),
-                "deposit_batch.recorded": _("Cheque deposit recorded"),
+                Verb.BANK_STATEMENT_IMPORTED: _("Bank statement imported"),
+                Verb.BANK_LINE_MATCHED: _("Bank deposit matched to an invoice"),
+                Verb.DEPOSIT_BATCH_RECORDED: _("Cheque deposit recorded"),
             }
         )
         audit_display.MONEY_FIELDS.add("total")

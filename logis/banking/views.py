@@ -25,7 +25,7 @@ from logis.core.dates import today_in
 from logis.core.errors import NotFound, PermissionDenied, ValidationError
 from logis.core.money import format_amount
 from logis.core.permissions import Action
-from logis.documents.pdf import DepositSlip, SlipRow, render_deposit_slip_pdf
+from logis.documents.pdf_deposit_slip import DepositSlip, SlipRow, render_deposit_slip_pdf
 from logis.documents.responses import pdf_response
 from logis.invoicing.models import Invoice
 from logis.properties.access import PropertyRequest, property_view

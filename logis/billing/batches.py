@@ -29,16 +29,8 @@ from logis.core.money import MAX_AMOUNT, quantize
 from logis.core.permissions import Action, Actor, require, user_or_none
 from logis.invoicing.lines import create_single_lines, single_line_category
 from logis.invoicing.models import Invoice, InvoiceStatus
-from logis.invoicing.services import (
-    AUDITED_FIELDS,
-    PublishResult,
-    _check_payments_enabled,
-    clean_description_error,
-    clean_title,
-    due_date_error,
-    publish_invoices,
-    void_invoice,
-)
+from logis.invoicing.rules import field_errors, require_payments_enabled
+from logis.invoicing.services import AUDITED_FIELDS, PublishResult, publish_invoices, void_invoice
 from logis.properties.models import Property, Unit
 
 if TYPE_CHECKING:
@@ -159,16 +151,9 @@ def _check_invoice_fields(
     description: str = "",
 ) -> tuple[str, dt.date]:
     """The rules of ``create_invoice`` for what all invoices of a batch share."""
-    errors: dict[str, str] = {}
-    title, title_error = clean_title(title)
-    if title_error:
-        errors["title"] = title_error
-    due_error = due_date_error(property, due_date, now)
-    if due_error:
-        errors["due_date"] = due_error
-    description_error = clean_description_error(description)
-    if description_error:
-        errors["description"] = description_error
+    title, errors = field_errors(
+        property=property, title=title, due_date=due_date, description=description, now=now
+    )
     if errors:
         raise ValidationError(errors)
     assert due_date is not None
@@ -288,7 +273,7 @@ def create_batch(
         # Locked: a concurrent batch or publish on the same property waits (and payments may just have
         # been disabled: read them fresh).
         locked = Property.objects.select_for_update().get(pk=property.pk)
-        _check_payments_enabled(locked)
+        require_payments_enabled(locked)
         title, due = _check_invoice_fields(
             property=locked, title=title, due_date=due_date, now=now, description=description
         )

@@ -14,7 +14,7 @@ from logis.billing.models import AmountMode, ScheduleAmountMode, UnitScope
 from logis.billing.recurring import MAX_LEAD_DAYS, ScheduleInput
 from logis.core.dates import EARLIEST_DATE, latest_date
 from logis.core.forms import AmountField, DateField, StyledForm
-from logis.invoicing.services import DESCRIPTION_MAX
+from logis.invoicing.models import DESCRIPTION_MAX
 
 ISO_DATE = "%Y-%m-%d"
 ISO_MONTH = "%Y-%m"
@@ -47,21 +47,7 @@ class UnitSelectionMixin:
         return sorted(checked)
 
 
-class ServiceErrorsMixin:
-    fields: dict[str, forms.Field]
-
-    def add_service_errors(self, errors: dict[str, list[Any]]) -> None:
-        form: Any = self
-        for name, messages in errors.items():
-            target = name if name in self.fields or name == "units" else None
-            for message in messages:
-                if target == "units":
-                    form.unit_errors.append(str(message))
-                else:
-                    form.add_error(target, str(message))
-
-
-class BatchForm(UnitSelectionMixin, ServiceErrorsMixin, StyledForm):
+class BatchForm(UnitSelectionMixin, StyledForm):
     """Créer des factures en lot: units, title, amount (same or split by share), due date, description."""
 
     unit_scope = forms.ChoiceField(
@@ -144,7 +130,7 @@ class MonthField(DateField):
         return day.replace(day=1) if day else None
 
 
-class ScheduleForm(UnitSelectionMixin, ServiceErrorsMixin, StyledForm):
+class ScheduleForm(UnitSelectionMixin, StyledForm):
     """A recurring dues schedule."""
 
     title_pattern = forms.CharField(

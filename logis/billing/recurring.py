@@ -41,12 +41,8 @@ from logis.core.audit import Verb
 from logis.core.dates import date_range_error, latest_date, today_in
 from logis.core.errors import DomainError, InvalidTransition, NotFound, ValidationError
 from logis.core.permissions import SYSTEM, Action, require
-from logis.invoicing.services import (
-    TITLE_MAX,
-    _check_payments_enabled,
-    clean_description_error,
-    publish_invoices,
-)
+from logis.invoicing.rules import TITLE_MAX, clean_description_error, require_payments_enabled
+from logis.invoicing.services import publish_invoices
 from logis.properties.models import Property, Unit
 
 if TYPE_CHECKING:
@@ -185,7 +181,7 @@ def _create_scheduled_batch(
     now: dt.datetime,
 ) -> Batch:
     locked = Property.objects.select_for_update().get(pk=prop.pk)
-    _check_payments_enabled(locked)
+    require_payments_enabled(locked)
     title, due = _check_invoice_fields(
         property=locked,
         title=title_for(schedule.title_pattern, period, locked.language),
@@ -345,7 +341,7 @@ def save_schedule(
         require(actor, Action.PUBLISH_INVOICE, property)
     with transaction.atomic():
         locked = Property.objects.get(pk=property.pk)
-        _check_payments_enabled(locked)
+        require_payments_enabled(locked)
         if schedule_id is None:
             schedule = RecurringSchedule(property=locked, created_by=actor)
             before = None

@@ -120,7 +120,7 @@ def batch_create(request: PropertyRequest) -> HttpResponse:
                 )
                 return HttpResponseRedirect(reverse("billing:batch_detail", args=[prop.pk, batch.pk]))
         except ValidationError as exc:
-            form.add_service_errors(exc.errors)
+            add_service_errors(form, exc, elsewhere={"units": form.unit_errors})
         except InvalidTransition as exc:
             form.add_error(None, str(exc.message))
         else:
@@ -338,7 +338,7 @@ def schedule_edit(request: PropertyRequest, schedule_id: int | None = None) -> H
                 schedule_id=schedule.pk if schedule else None,
             )
         except ValidationError as exc:
-            form.add_service_errors(exc.errors)
+            add_service_errors(form, exc, elsewhere={"units": form.unit_errors})
         except InvalidTransition as exc:
             form.add_error(None, str(exc.message))
         else:

@@ -12,7 +12,6 @@ each figure is exact to the cent and the parts always add up to the whole:
 
 from __future__ import annotations
 
-import calendar
 import datetime as dt
 from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass
@@ -20,6 +19,7 @@ from decimal import Decimal
 from typing import Generic, TypeVar
 
 from logis.billing.shares import split_by_shares
+from logis.core.dates import add_months
 
 K = TypeVar("K", bound=Hashable)
 
@@ -119,18 +119,11 @@ def instalments(
     }
 
 
-def add_months_same_day(first: dt.date, months: int) -> dt.date:
-    """``first``'s day of the month ``months`` later, or that month's last day when it is shorter."""
-    index = first.year * 12 + first.month - 1 + months
-    year, month = index // 12, index % 12 + 1
-    return dt.date(year, month, min(first.day, calendar.monthrange(year, month)[1]))
-
-
 def instalment_due_dates(first: dt.date, count: int) -> list[dt.date]:
     """Monthly due dates from ``first`` (31 January → 28/29 February → 31 March…)."""
-    return [add_months_same_day(first, i) for i in range(count)]
+    return [add_months(first, i) for i in range(count)]
 
 
 def fiscal_year_months(year: int, first_month: int) -> list[dt.date]:
     """The first day of each month of the fiscal year that starts in ``first_month`` of ``year``."""
-    return [add_months_same_day(dt.date(year, first_month, 1), i) for i in range(MONTHS)]
+    return [add_months(dt.date(year, first_month, 1), i) for i in range(MONTHS)]

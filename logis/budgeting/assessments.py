@@ -36,12 +36,8 @@ from logis.finances.models import (
 )
 from logis.finances.selectors import categories, category_by_code
 from logis.invoicing.models import Invoice, InvoiceStatus
-from logis.invoicing.services import (
-    TITLE_MAX,
-    _check_payments_enabled,
-    due_date_error,
-    publish_invoices,
-)
+from logis.invoicing.rules import TITLE_MAX, due_date_error, require_payments_enabled
+from logis.invoicing.services import publish_invoices
 from logis.properties.models import Property, Unit
 
 if TYPE_CHECKING:
@@ -201,7 +197,7 @@ def create_special_assessment(
             return existing
     with transaction.atomic():
         locked = Property.objects.select_for_update().get(pk=property.pk)
-        _check_payments_enabled(locked)
+        require_payments_enabled(locked)
         plan = plan_assessment(
             property=locked,
             description=description,

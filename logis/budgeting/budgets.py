@@ -28,7 +28,7 @@ from logis.core.errors import InvalidTransition, NotFound, ValidationError
 from logis.core.money import MAX_AMOUNT, quantize
 from logis.core.permissions import Action, require
 from logis.finances.models import Budget, BudgetAmount, BudgetContribution, BudgetStatus, Fund
-from logis.invoicing.services import _check_payments_enabled
+from logis.invoicing.rules import require_payments_enabled
 from logis.properties.models import Property
 
 if TYPE_CHECKING:
@@ -148,7 +148,7 @@ class DuesOptions:
 
 def _clean_options(options: DuesOptions) -> DuesOptions:
     from logis.billing.periods import title_for
-    from logis.invoicing.services import TITLE_MAX
+    from logis.invoicing.rules import TITLE_MAX
 
     errors: dict[str, str] = {}
     pattern = (options.title_pattern or "").strip()
@@ -193,7 +193,7 @@ def adopt_budget(
     options = _clean_options(options)
     with transaction.atomic():
         locked = Property.objects.select_for_update().get(pk=property.pk)
-        _check_payments_enabled(locked)
+        require_payments_enabled(locked)
         budget = Budget.objects.select_for_update().filter(pk=budget_id, property=locked).first()
         if budget is None:
             raise NotFound(_("This budget does not exist."))

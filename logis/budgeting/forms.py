@@ -19,19 +19,7 @@ from logis.finances.models import MAX_INSTALMENTS, Fund, SplitRule
 ISO_DATE = "%Y-%m-%d"
 
 
-class ServiceErrors:
-    """A service's ``ValidationError`` shown beside the fields (or above the form)."""
-
-    fields: dict[str, forms.Field]
-
-    def add_service_errors(self, errors: dict[str, list[Any]]) -> None:
-        form: Any = self
-        for name, messages in errors.items():
-            for message in messages:
-                form.add_error(name if name in self.fields else None, str(message))
-
-
-class BudgetForm(ServiceErrors, StyledForm):
+class BudgetForm(StyledForm):
     """The budget of a fiscal year: one amount per fund (the year only when the budget is new)."""
 
     fiscal_year = forms.TypedChoiceField(label=_("Fiscal year"), coerce=int)
@@ -58,7 +46,7 @@ class BudgetForm(ServiceErrors, StyledForm):
         return {f.pk: self.cleaned_data.get(f"fund_{f.pk}") for f in self.funds}
 
 
-class DuesForm(ServiceErrors, StyledForm):
+class DuesForm(StyledForm):
     """How the adopted budget is billed: the recurring dues' title, due day, lead time, publish, notify."""
 
     title_pattern = forms.CharField(
@@ -100,7 +88,7 @@ class PublishChoice:
     PUBLISH = "publish"
 
 
-class AssessmentForm(ServiceErrors, StyledForm):
+class AssessmentForm(StyledForm):
     """Cotisation spéciale: the decision (description, total, split, instalments, first due date)."""
 
     description = forms.CharField(label=_("Description"), max_length=150)

@@ -18,6 +18,7 @@ from logis.budgeting import assessments, budget_reads, budgets
 from logis.budgeting.forms import AssessmentForm, BudgetForm, DuesForm, PublishChoice
 from logis.core.dates import today_in
 from logis.core.errors import InvalidTransition, ValidationError
+from logis.core.forms import add_service_errors
 from logis.core.permissions import Action
 from logis.finances.models import Budget, BudgetStatus
 from logis.finances.selectors import ensure_finance_defaults
@@ -77,13 +78,13 @@ def budget_create(request: PropertyRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             budget = budgets.save_budget(
-                actor=request.user,  # type: ignore[arg-type]
+                actor=request.user,
                 property=prop,
                 fiscal_year=form.cleaned_data["fiscal_year"],
                 amounts=form.amounts(),
             )
         except ValidationError as exc:
-            form.add_service_errors(exc.errors)
+            add_service_errors(form, exc)
         else:
             messages.success(request, _("The budget is saved as a draft. Review the contributions below."))
             return HttpResponseRedirect(reverse("budgets:detail", args=[prop.pk, budget.pk]))
@@ -124,14 +125,14 @@ def budget_detail(request: PropertyRequest, budget_id: int) -> HttpResponse:
         if request.method == "POST" and form.is_valid():
             try:
                 budgets.save_budget(
-                    actor=request.user,  # type: ignore[arg-type]
+                    actor=request.user,
                     property=prop,
                     fiscal_year=budget.fiscal_year,
                     amounts=form.amounts(),
                     budget_id=budget.pk,
                 )
             except ValidationError as exc:
-                form.add_service_errors(exc.errors)
+                add_service_errors(form, exc)
             except InvalidTransition as exc:
                 form.add_error(None, str(exc.message))
             else:
@@ -166,13 +167,13 @@ def budget_adopt(request: PropertyRequest, budget_id: int) -> HttpResponse:
         elif confirm:
             try:
                 budgets.adopt_budget(
-                    actor=request.user,  # type: ignore[arg-type]
+                    actor=request.user,
                     property=prop,
                     budget_id=budget.pk,
                     options=options,
                 )
             except ValidationError as exc:
-                dues_form.add_service_errors(exc.errors)
+                add_service_errors(dues_form, exc)
             except InvalidTransition as exc:
                 dues_form.add_error(None, str(exc.message))
             else:
@@ -266,7 +267,7 @@ def assessment_create(request: PropertyRequest) -> HttpResponse:
             if request.POST.get("action") == "create":
                 publish = d["publish"] == PublishChoice.PUBLISH
                 assessment = assessments.create_special_assessment(
-                    actor=request.user,  # type: ignore[arg-type]
+                    actor=request.user,
                     property=prop,
                     publish=publish,
                     notify_resident=bool(d.get("notify_resident")),
@@ -292,7 +293,7 @@ def assessment_create(request: PropertyRequest) -> HttpResponse:
                     reverse("budgets:assessment_detail", args=[prop.pk, assessment.pk])
                 )
         except ValidationError as exc:
-            form.add_service_errors(exc.errors)
+            add_service_errors(form, exc)
         except InvalidTransition as exc:
             form.add_error(None, str(exc.message))
         else:

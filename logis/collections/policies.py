@@ -25,10 +25,10 @@ from logis.core.dates import date_range_error
 from logis.core.errors import ValidationError
 from logis.core.money import MAX_AMOUNT, quantize
 from logis.core.permissions import Action, Actor, require, user_or_none
+from logis.invoicing.rules import TITLE_MAX  # a late fee's title is an invoice's title
 from logis.properties.models import Property
 
 TITLE_PLACEHOLDERS = frozenset({"number", "title"})
-TITLE_MAX = 200
 MAX_RATE = Decimal("100")
 
 _SEPARATORS = re.compile(r"[\s,;]+")

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
 from django import forms
+from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from logis.core import errors
@@ -16,13 +18,23 @@ from logis.core.money import AmountParseError, parse_amount
 ISO_DATE = "%Y-%m-%d"
 
 
-def add_service_errors(form: forms.BaseForm, exc: errors.ValidationError) -> None:
-    """A service's ``ValidationError`` as the form's errors: each message beside its field, those of a
-    field the form does not have at the top of the form. The one way views show a service's refusal."""
-    for name, messages in exc.errors.items():
-        target = name if name in form.fields else None
+def add_service_errors(
+    form: forms.BaseForm,
+    exc: errors.ValidationError | Mapping[str, Sequence[str | Promise]],
+    *,
+    elsewhere: Mapping[str, list[str]] | None = None,
+) -> None:
+    """A service's ``ValidationError`` (or its ``errors``) as the form's errors: each message beside its
+    field, those of a field the form does not have at the top of the form. The one way views show a
+    service's refusal. ``elsewhere``: names the page shows beside something that is not a form field (a
+    unit picker), and the list its messages go to."""
+    found = exc.errors if isinstance(exc, errors.ValidationError) else exc
+    for name, messages in found.items():
         for message in messages:
-            form.add_error(target, str(message))
+            if elsewhere is not None and name in elsewhere:
+                elsewhere[name].append(str(message))
+            else:
+                form.add_error(name if name in form.fields else None, str(message))
 
 
 class DateField(forms.DateField):

@@ -21,3 +21,8 @@ def portal_invoice_path(invoice_id: int, query: str = "") -> str:
 def portal_invoice_url(invoice_id: int) -> str:
     """The same page as an absolute address, for emails and PDFs."""
     return absolute_url(portal_invoice_path(invoice_id))
+
+
+def manager_invoice_url(property_id: int, invoice_id: int) -> str:
+    """An invoice's page on the property's side, as an absolute address (emails to the managers)."""
+    return absolute_url(reverse("invoicing:detail", args=[property_id, invoice_id]))

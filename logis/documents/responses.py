@@ -9,7 +9,8 @@ from django.utils.http import content_disposition_header
 
 from logis.core.charter import documents_in
 from logis.documents.filenames import invoice_filename, receipt_filename, remittance_filename
-from logis.documents.pdf import render_invoice_pdf, render_receipt_pdf, render_remittance_pdf
+from logis.documents.pdf_invoice import render_invoice_pdf
+from logis.documents.pdf_receipt import render_receipt_pdf, render_remittance_pdf
 from logis.documents.selectors import InvoiceDocument, ReceiptDocument, RemittanceDocument
 from logis.payments.availability import online_payment_available
 

@@ -2,7 +2,7 @@
 
 The callers pass the invoices or payments the reader may see (a manager: the property's; a resident:
 ``logis.portal.selectors.visible_invoices``), so scoping stays where it is decided; an id outside that
-scope gives None (404). The documents hold values, not text: ``logis.documents.pdf`` writes them in
+scope gives None (404). The documents hold values, not text: ``logis.documents.pdf_*`` write them in
 the reader's language.
 """
 

@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from logis.core.errors import InvalidTransition, ValidationError
+from logis.core.forms import add_service_errors
 from logis.core.permissions import Action, Role
 from logis.core.views import is_htmx
 from logis.finances import selectors as finance_selectors
@@ -191,9 +192,9 @@ def invoice_create(request: PropertyRequest) -> HttpResponse:
                 **service_input,
             )
         except ValidationError as exc:
-            form.add_service_errors(_add_line_errors(exc.errors, form, lines, [None, *indexes]))
+            add_service_errors(form, _add_line_errors(exc.errors, form, lines, [None, *indexes]))
         except InvalidTransition as exc:
-            form.add_service_errors({"__all__": [exc.message]})
+            add_service_errors(form, {"__all__": [exc.message]})
         else:
             messages.success(request, _("The invoice was created."))
             if htmx:
@@ -270,9 +271,9 @@ def invoice_edit(request: PropertyRequest, invoice_id: int) -> HttpResponse:
                     **_service_input(form),
                 )
             except ValidationError as exc:
-                form.add_service_errors(_add_line_errors(exc.errors, form, lines, list(indexes)))
+                add_service_errors(form, _add_line_errors(exc.errors, form, lines, list(indexes)))
             except InvalidTransition as exc:
-                form.add_service_errors({"__all__": [exc.message]})
+                add_service_errors(form, {"__all__": [exc.message]})
             else:
                 messages.success(request, _("The invoice was saved."))
                 return HttpResponseRedirect(

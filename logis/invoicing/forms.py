@@ -20,9 +20,8 @@ from logis.core.forms import DateField
 from logis.core.money import MAX_AMOUNT, AmountParseError, parse_amount
 from logis.finances.models import ChargeCategory
 from logis.invoicing.lines import LINE_DESCRIPTION_MAX, MAX_LINES
-from logis.invoicing.models import InvoiceStatus
+from logis.invoicing.models import DESCRIPTION_MAX, InvoiceStatus
 from logis.invoicing.selectors import BILLED, DEFAULT_SORT, SORTS, InvoiceFilters
-from logis.invoicing.services import DESCRIPTION_MAX
 
 ISO_DATE = "%Y-%m-%d"
 
@@ -49,6 +48,11 @@ class BootstrapMixin:
                 widget.attrs["class"] = f"{css} is-invalid"
                 widget.attrs["aria-invalid"] = "true"
                 widget.attrs["aria-describedby"] = f"{bound.auto_id}_error"
+
+    def add_error(self, field: str | None, error: Any) -> None:
+        # A service's refusal, added after cleaning, marks its field as cleaning does.
+        super().add_error(field, error)  # type: ignore[misc]
+        self.style_fields()
 
 
 class FastSelect(forms.Select):
@@ -268,13 +272,6 @@ class InvoiceForm(BootstrapMixin, forms.Form):
             raise forms.ValidationError(_("The due date must be today or later."), code="past")
         return due
 
-    def add_service_errors(self, errors: dict[str, list[Any]]) -> None:
-        for name, messages in errors.items():
-            target = name if name in self.fields else None
-            for message in messages:
-                self.add_error(target, str(message))
-        self.style_fields()
-
 
 class VoidForm(BootstrapMixin, forms.Form):
     reason = forms.CharField(
@@ -287,12 +284,6 @@ class VoidForm(BootstrapMixin, forms.Form):
         super().__init__(data)
         if data is not None:
             self.is_valid()
-        self.style_fields()
-
-    def add_service_errors(self, errors: dict[str, list[Any]]) -> None:
-        for name, messages in errors.items():
-            for message in messages:
-                self.add_error(name if name in self.fields else None, str(message))
         self.style_fields()
 
 

@@ -18,6 +18,7 @@ from django.db.models.functions import Coalesce
 from django.utils.translation import gettext as _
 
 from logis.core import keyset
+from logis.core.audit import Verb
 from logis.core.models import AuditEvent
 from logis.invoicing import totals
 from logis.invoicing.models import Invoice, InvoiceStatus
@@ -331,7 +332,7 @@ class InvoiceDetail:
         ):
             return None
         for event in self.history:
-            if event.verb == "invoice.published" and isinstance(event.after, dict):
+            if event.verb == Verb.INVOICE_PUBLISHED and isinstance(event.after, dict):
                 to = event.after.get("email_queued_to")
                 return str(to) if to else None
         return None

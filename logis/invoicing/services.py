@@ -18,7 +18,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from logis.core import audit
-from logis.core.dates import date_range_error, latest_date, today_in
+from logis.core.audit import Verb
+from logis.core.dates import today_in
 from logis.core.errors import InvalidTransition, NotFound, ValidationError
 from logis.core.permissions import Action, Actor, require, user_or_none
 from logis.finances.models import CategoryCode
@@ -31,18 +32,14 @@ from logis.invoicing.emails import (
     queue_invoice_published_emails_later,
 )
 from logis.invoicing.lines import (
-    CleanLine,
     LineInput,
-    amount_error,
-    clean_line,
-    clean_lines,
     lines_total,
-    single_line_category,
     write_lines,
 )
-from logis.invoicing.models import DESCRIPTION_MAX, Invoice, InvoiceStatus
+from logis.invoicing.models import Invoice, InvoiceStatus
+from logis.invoicing.rules import REASON_MAX, clean_fields, require_payments_enabled
 from logis.ledger import posting as ledger
-from logis.properties.models import Property, Resident, Unit
+from logis.properties.models import Property, Resident
 from logis.properties.selectors import primary_resident, primary_residents
 
 if TYPE_CHECKING:
@@ -60,8 +57,6 @@ AUDITED_FIELDS = [
     "number",
     "void_reason",
 ]
-TITLE_MAX = 200
-REASON_MAX = 500
 
 
 @dataclass(frozen=True)
@@ -82,93 +77,6 @@ class PublishResult:
     @property
     def email_requested(self) -> bool:
         return self.invoice.notify_resident
-
-
-def _check_payments_enabled(property: Property) -> None:
-    if not property.payments_enabled:
-        raise InvalidTransition(
-            _("Payments are not enabled for this property: enable them in Settings > Payments first.")
-        )
-
-
-def clean_title(title: str | None) -> tuple[str, str | None]:
-    """An invoice title without surrounding spaces, and why it is refused (None if it is not)."""
-    title = (title or "").strip()
-    if not title:
-        return title, _("Enter a title.")
-    if len(title) > TITLE_MAX:
-        return title, _("The title may have at most %(max)d characters.") % {"max": TITLE_MAX}
-    return title, None
-
-
-def clean_description_error(description: str | None) -> str | None:
-    """Why an invoice description is refused (too long), or None."""
-    if len((description or "").strip()) > DESCRIPTION_MAX:
-        return _("The description may have at most %(max)d characters.") % {"max": DESCRIPTION_MAX}
-    return None
-
-
-def due_date_error(
-    property: Property, due_date: dt.date | None, now: dt.datetime | None = None
-) -> str | None:
-    """Why a new invoice's due date is refused: missing, or before today in the property's time zone."""
-    if due_date is None:
-        return _("Enter a due date.")
-    today = today_in(property.timezone, now=now)
-    if due_date < today:
-        return _("The due date must be today or later.")
-    return date_range_error(due_date, latest=latest_date(today))
-
-
-def _clean_fields(
-    *,
-    property: Property,
-    unit_id: int | None,
-    title: str,
-    amount: Decimal | None,
-    due_date: dt.date | None,
-    description: str,
-    lines: list[LineInput] | None = None,
-    category_code: CategoryCode | None = None,
-    keep_category_ids: tuple[int, ...] = (),
-) -> tuple[Unit, str, list[CleanLine], dt.date, str]:
-    """Validate what every invoice needs; raise ValidationError naming each refused field.
-
-    Without ``lines``: one line of ``amount`` titled like the invoice, in ``category_code``'s category
-    (the property's default category when None). With ``lines``: ``amount``, when given, must be their total.
-    """
-    errors: dict[str, str] = {}
-    unit = Unit.objects.filter(pk=unit_id, property=property).first() if unit_id else None
-    if unit is None:
-        errors["unit"] = _("Choose a unit of this property.")
-    title, title_error = clean_title(title)
-    if title_error:
-        errors["title"] = title_error
-    clean: list[CleanLine] = []
-    if lines is None:
-        error = amount_error(amount)
-        if error:
-            errors["amount"] = error
-        elif title:
-            assert amount is not None
-            clean = [clean_line(single_line_category(property, category_code), title, amount)]
-    else:
-        clean, line_errors = clean_lines(property, lines, keep_category_ids=keep_category_ids)
-        errors.update(line_errors)
-        if not line_errors and amount is not None and amount != lines_total(clean):
-            errors["amount"] = _("The amount must equal the total of the lines (%(total)s).") % {
-                "total": lines_total(clean)
-            }
-    due_error = due_date_error(property, due_date)
-    if due_error:
-        errors["due_date"] = due_error
-    description_error = clean_description_error(description)
-    if description_error:
-        errors["description"] = description_error
-    if errors:
-        raise ValidationError(errors)
-    assert unit is not None and due_date is not None
-    return unit, title, clean, due_date, (description or "").strip()
 
 
 def lines_snapshot(invoice: Invoice) -> list[dict[str, str]]:
@@ -247,8 +155,8 @@ def create_invoice_once(
             return existing, False
     with transaction.atomic():
         locked = Property.objects.get(pk=property.pk)  # fresh: payments may have just been disabled
-        _check_payments_enabled(locked)
-        unit, title, clean, due_date, description = _clean_fields(
+        require_payments_enabled(locked)
+        unit, title, clean, due_date, description = clean_fields(
             property=locked,
             unit_id=unit_id,
             title=title,
@@ -279,7 +187,7 @@ def create_invoice_once(
                 raise
             return Invoice.objects.get(creation_token=creation_token, property=property), False
         write_lines(invoice, clean)
-        audit.record(actor, "invoice.created", invoice, after=_snapshot(invoice))
+        audit.record(actor, Verb.INVOICE_CREATED, invoice, after=_snapshot(invoice))
         return invoice, True
 
 
@@ -330,7 +238,7 @@ def update_invoice(
             category_id = current[0].category_id if current else None
             lines = [LineInput(description=(title or "").strip(), category_id=category_id, amount=amount)]
             amount = None
-        unit, title, clean, due_date, description = _clean_fields(
+        unit, title, clean, due_date, description = clean_fields(
             property=invoice.property,
             unit_id=unit_id,
             title=title,
@@ -349,7 +257,7 @@ def update_invoice(
         invoice.notify_resident = notify_resident
         invoice.save()
         write_lines(invoice, clean)
-        audit.record(actor, "invoice.updated", invoice, before=before, after=_snapshot(invoice))
+        audit.record(actor, Verb.INVOICE_UPDATED, invoice, before=before, after=_snapshot(invoice))
         return invoice
 
 
@@ -396,7 +304,7 @@ def _publish_locked(
     after: dict[str, Any] = audit.snapshot(invoice, AUDITED_FIELDS)
     after["email_queued_to"] = result.email_to
     after["email_not_sent_because"] = blocker
-    audit.record(actor, "invoice.published", invoice, before=before, after=after)
+    audit.record(actor, Verb.INVOICE_PUBLISHED, invoice, before=before, after=after)
     return result
 
 
@@ -518,7 +426,11 @@ def void_invoice(*, actor: User, invoice_id: int, reason: str, property: Propert
             invoice.voided_at = now
             invoice.save(update_fields=["status", "void_reason", "voided_by", "voided_at", "updated_at"])
             audit.record(
-                actor, "invoice.voided", invoice, before=before, after=audit.snapshot(invoice, AUDITED_FIELDS)
+                actor,
+                Verb.INVOICE_VOIDED,
+                invoice,
+                before=before,
+                after=audit.snapshot(invoice, AUDITED_FIELDS),
             )
             if invoice.amount_paid > 0:
                 # What was received stays the resident's: it becomes credit on the unit's account.

@@ -16,6 +16,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from logis.core.dates import today_in
 from logis.core.errors import InvalidTransition, ValidationError
+from logis.core.forms import add_service_errors
 from logis.core.permissions import Action, Role
 from logis.core.views import is_htmx
 from logis.documents.responses import invoice_pdf_response
@@ -240,7 +241,7 @@ def invoice_void(request: PropertyRequest, invoice_id: int) -> HttpResponse:
                 reason=form.cleaned_data["reason"],
             )
         except ValidationError as exc:
-            form.add_service_errors(exc.errors)
+            add_service_errors(form, exc)
         except InvalidTransition as exc:
             messages.error(request, str(exc.message))
             return _redirect(detail_url, htmx)

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import logging
 
-from django.conf import settings
 from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
@@ -13,6 +12,7 @@ from django.utils.translation import gettext_lazy
 
 from logis.accounts.models import Membership, User
 from logis.core.dates import long_date
+from logis.core.links import absolute_url, manager_invoice_url
 from logis.core.money import format_amount
 from logis.core.permissions import ROLE_ACTIONS, Action
 from logis.invoicing.emails import invoice_link
@@ -134,11 +134,7 @@ def queue_resident_email(
             text += "\n\n" + values["property"]
         if what == "enrolled":
             text += "\n\n" + pad_agreement_text(enrolment.property)
-    link = (
-        invoice_link(debit.invoice)
-        if debit is not None
-        else f"{settings.SITE_URL}{reverse('portal:autopay')}"
-    )
+    link = invoice_link(debit.invoice) if debit is not None else absolute_url(reverse("portal:autopay"))
     queue_email(
         key=key,
         kind=f"autopay_{what}",
@@ -153,7 +149,7 @@ def queue_resident_email(
 
 def queue_staff_failure_emails(debit: AutopayDebit, invoice: Invoice) -> None:
     roles = [role for role, actions in ROLE_ACTIONS.items() if Action.RECORD_PAYMENT in actions]
-    link = f"{settings.SITE_URL}{reverse('invoicing:detail', args=[invoice.property_id, invoice.pk])}"
+    link = manager_invoice_url(invoice.property_id, invoice.pk)
     staff = Membership.objects.filter(property_id=invoice.property_id, role__in=roles).select_related("user")
     for membership in staff.order_by("user_id"):
         user = membership.user

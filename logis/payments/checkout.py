@@ -24,6 +24,7 @@ from django.utils.translation import gettext as _
 
 from logis.accounts.models import User
 from logis.core import audit
+from logis.core.audit import Verb
 from logis.core.errors import DomainError, InvalidTransition, NotFound, PermissionDenied, ValidationError
 from logis.core.money import format_amount
 from logis.invoicing.models import Invoice, InvoiceStatus
@@ -268,7 +269,7 @@ def _record_session(
         # On the session, not the invoice: opening the payment page changes nothing on the invoice.
         audit.record(
             user,
-            "payment.checkout_started",
+            Verb.PAYMENT_CHECKOUT_STARTED,
             row,
             property=property,
             after={"invoice": invoice.pk, "amount": balance, "methods": methods, "demo": row.demo},

@@ -14,6 +14,7 @@ from django.db.models.functions import Coalesce
 from django.utils.translation import gettext as _
 
 from logis.core import audit
+from logis.core.audit import Verb
 from logis.core.dates import today_in
 from logis.core.errors import NotFound, ValidationError
 from logis.core.money import format_amount
@@ -86,7 +87,7 @@ def add_credit(
         ledger.credit_moved(unit_id=locked.pk, amount=amount)  # in the caller's ledger event
         audit.record(
             actor,
-            "unit.credit_added",
+            Verb.UNIT_CREDIT_ADDED,
             locked,
             property=locked.property,
             after={
@@ -170,14 +171,14 @@ def apply_credit(
             settle(invoice, amount)
         audit.record(
             actor,
-            "unit.credit_applied",
+            Verb.UNIT_CREDIT_APPLIED,
             unit,
             property=property,
             after={"credit": entry.pk, "amount": amount, "invoice": invoice.pk, "payment": payment.pk},
         )
         audit.record(
             actor,
-            "invoice.payment_applied",
+            Verb.INVOICE_PAYMENT_APPLIED,
             invoice,
             before=before,
             after=audit.snapshot(invoice, SETTLED_FIELDS),
@@ -255,7 +256,7 @@ def refund_credit(
             ledger.money(ev, method=method, amount=-amount)
         audit.record(
             actor,
-            "unit.credit_refunded",
+            Verb.UNIT_CREDIT_REFUNDED,
             unit,
             property=property,
             after={"credit": entry.pk, "amount": amount, "method": method, "reason": reason},

@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 
 from logis.accounts.models import User
 from logis.core import audit
+from logis.core.audit import Verb
 from logis.core.dates import today_in
 from logis.core.errors import InvalidTransition, NotFound, ValidationError
 from logis.core.money import format_amount
@@ -87,7 +88,7 @@ def _take_back_credit(
     )
     audit.record(
         actor,
-        "unit.credit_refunded",
+        Verb.UNIT_CREDIT_REFUNDED,
         unit,
         property=invoice.property,
         after={"credit": entry.pk, "amount": -amount, "payment": refund.pk, "invoice": invoice.pk},
@@ -145,7 +146,7 @@ def _record_refund(
                 _take_back_credit(payment, invoice, from_credit, note=note, actor=actor)
         audit.record(
             actor,
-            "payment.refunded",
+            Verb.PAYMENT_REFUNDED,
             original,
             after={
                 "refund": payment.pk,
@@ -158,7 +159,7 @@ def _record_refund(
         )
         audit.record(
             actor,
-            "invoice.payment_refunded",
+            Verb.INVOICE_PAYMENT_REFUNDED,
             invoice,
             before=before,
             after=audit.snapshot(invoice, SETTLED_FIELDS),

@@ -29,7 +29,7 @@ def revoke(request: PropertyRequest, invoice_id: int) -> HttpResponse:
     if request.method == "POST":
         try:
             count = paylinks.revoke_pay_links(
-                actor=request.user,  # type: ignore[arg-type]
+                actor=request.user,
                 property=request.property,
                 invoice_id=invoice.pk,
             )

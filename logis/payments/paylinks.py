@@ -25,7 +25,9 @@ from django.utils.translation import gettext as _
 
 from logis.accounts.services import hash_token
 from logis.core import audit
+from logis.core.audit import Verb
 from logis.core.errors import InvalidTransition, NotFound
+from logis.core.links import absolute_url
 from logis.core.permissions import Action, Actor, require, user_or_none
 from logis.invoicing.models import Invoice, InvoiceStatus
 from logis.payments.models import PayLink
@@ -53,7 +55,7 @@ def create_pay_link(*, invoice: Invoice, sent_to: str = "", now: dt.datetime | N
         sent_to=(sent_to or "")[:254],
         expires_at=now + dt.timedelta(days=link_days()),
     )
-    return f"{settings.SITE_URL}{pay_link_path(invoice.pk, token)}"
+    return absolute_url(pay_link_path(invoice.pk, token))
 
 
 def email_pay_link(*, invoice: Invoice, sent_to: str) -> str:
@@ -108,7 +110,7 @@ def revoke_pay_links(*, actor: Actor, property: Property, invoice_id: int) -> in
         if not ids:
             raise InvalidTransition(_("This invoice has no pay link to revoke."))
         PayLink.objects.filter(pk__in=ids).update(revoked_at=now, revoked_by=user_or_none(actor))
-        audit.record(actor, "invoice.pay_links_revoked", invoice, after={"links": len(ids)})
+        audit.record(actor, Verb.INVOICE_PAY_LINKS_REVOKED, invoice, after={"links": len(ids)})
         return len(ids)
 
 

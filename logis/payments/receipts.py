@@ -15,7 +15,7 @@ from logis.core.charter import bilingual_email, document_languages, documents_in
 from logis.core.dates import long_date
 from logis.core.money import format_amount
 from logis.documents.filenames import receipt_filename, remittance_filename
-from logis.documents.pdf import (
+from logis.documents.pdf_receipt import (
     imputation_rule_label,
     imputation_statements,
     render_receipt_pdf,

@@ -14,7 +14,7 @@ from logis.core import errors
 from logis.core.dates import today_in
 from logis.core.money import format_amount
 from logis.core.permissions import Action
-from logis.documents.pdf import imputation_rule_label, imputation_statements
+from logis.documents.pdf_receipt import imputation_rule_label, imputation_statements
 from logis.documents.responses import remittance_pdf_response
 from logis.documents.selectors import remittance_document
 from logis.payments import remittances

@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 
 from logis.accounts.models import User
 from logis.core import audit
+from logis.core.audit import Verb
 from logis.core.dates import EARLIEST_DATE, date_range_error, today_in
 from logis.core.errors import InvalidTransition, NotFound, ValidationError
 from logis.core.money import format_amount
@@ -180,13 +181,13 @@ def record_payment_once(
             settle(invoice, amount)
         audit.record(
             actor,
-            "payment.recorded",
+            Verb.PAYMENT_RECORDED,
             payment,
             after=audit.snapshot(payment, ["invoice", "amount", "paid_on", "method", "reference"]),
         )
         audit.record(
             actor,
-            "invoice.payment_applied",
+            Verb.INVOICE_PAYMENT_APPLIED,
             invoice,
             before=before,
             after=audit.snapshot(invoice, SETTLED_FIELDS),
@@ -295,10 +296,12 @@ def reverse_payment(
                     actor=actor,
                     kind=CreditKind.RETURNED,
                 )
-        audit.record(actor, "payment.reversed", original, after={"reversal": reversal.pk, "reason": reason})
+        audit.record(
+            actor, Verb.PAYMENT_REVERSED, original, after={"reversal": reversal.pk, "reason": reason}
+        )
         audit.record(
             actor,
-            "invoice.payment_reversed",
+            Verb.INVOICE_PAYMENT_REVERSED,
             invoice,
             before=before,
             after=audit.snapshot(invoice, SETTLED_FIELDS),
@@ -377,13 +380,13 @@ def refund_payment(
             settle(invoice, -amount)
         audit.record(
             actor,
-            "payment.refunded",
+            Verb.PAYMENT_REFUNDED,
             original,
             after={"refund": refund.pk, "amount": amount, "method": method, "reason": reason},
         )
         audit.record(
             actor,
-            "invoice.payment_refunded",
+            Verb.INVOICE_PAYMENT_REFUNDED,
             invoice,
             before=before,
             after=audit.snapshot(invoice, SETTLED_FIELDS),

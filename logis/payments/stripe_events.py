@@ -18,7 +18,9 @@ from django.utils.translation import gettext as _
 
 from logis.accounts.models import Membership
 from logis.core import audit
+from logis.core.audit import Verb
 from logis.core.dates import today_in
+from logis.core.links import manager_invoice_url
 from logis.core.money import format_amount
 from logis.core.permissions import ROLE_ACTIONS, Action
 from logis.invoicing.emails import invoice_link
@@ -54,6 +56,12 @@ COMPLETED = "checkout.session.completed"
 ASYNC_SUCCEEDED = "checkout.session.async_payment_succeeded"
 ASYNC_FAILED = "checkout.session.async_payment_failed"
 CHARGE_REFUNDED = "charge.refunded"
+# The audit verb of an online payment, by the status Stripe's event gave it.
+ONLINE_VERBS = {
+    PaymentStatus.SUCCEEDED: Verb.PAYMENT_ONLINE_SUCCEEDED,
+    PaymentStatus.PENDING: Verb.PAYMENT_ONLINE_PENDING,
+    PaymentStatus.FAILED: Verb.PAYMENT_ONLINE_FAILED,
+}
 
 
 # --- Recording what Stripe reports ----------------------------------------------------------------
@@ -117,7 +125,7 @@ def _apply_to_invoice(payment: Payment, invoice: Invoice) -> None:
             queue_overpayment_emails(payment=payment, invoice=invoice, excess=excess)
     audit.record(
         None,
-        "invoice.payment_applied",
+        Verb.INVOICE_PAYMENT_APPLIED,
         invoice,
         before=before,
         after={**audit.snapshot(invoice, SETTLED_FIELDS), "payment": payment.pk, "credit": excess},
@@ -141,8 +149,6 @@ def queue_overpayment_emails(*, payment: Payment, invoice: Invoice, excess: Deci
     """An online payment arrived above the balance due (paid otherwise meanwhile, or voided): the
     resident and the managers are told by email, each once, in their language; the invoice's page
     offers the refund to the card (``overpayments_to_refund``)."""
-    from django.conf import settings
-    from django.urls import reverse
 
     # Whoever paid (a co-owner may have), else the unit's primary resident.
     payer_id = (
@@ -181,7 +187,7 @@ def queue_overpayment_emails(*, payment: Payment, invoice: Invoice, excess: Deci
             invoice=invoice,
         )
     roles = [role for role, actions in ROLE_ACTIONS.items() if Action.RECORD_PAYMENT in actions]
-    link = f"{settings.SITE_URL}{reverse('invoicing:detail', args=[invoice.property_id, invoice.pk])}"
+    link = manager_invoice_url(invoice.property_id, invoice.pk)
     staff = Membership.objects.filter(property_id=invoice.property_id, role__in=roles).select_related("user")
     for membership in staff.order_by("user_id"):
         user = membership.user
@@ -302,7 +308,7 @@ def record_online_payment(*, session: Mapping[str, Any], event_type: str = COMPL
                 return Payment.objects.get(provider_payment_id=intent, kind=PaymentKind.PAYMENT)
             audit.record(
                 None,
-                "payment.online_" + status,
+                ONLINE_VERBS[status],
                 payment,
                 after={
                     **audit.snapshot(
@@ -320,7 +326,7 @@ def record_online_payment(*, session: Mapping[str, Any], event_type: str = COMPL
             payment.save(update_fields=["status", "paid_on"])
             audit.record(
                 None,
-                "payment.online_" + payment.status,
+                ONLINE_VERBS[PaymentStatus(payment.status)],
                 payment,
                 before={"status": PaymentStatus.PENDING},
                 after={"status": payment.status, "event": event_type},
@@ -362,7 +368,7 @@ def sync_checkout_session(*, session_id: str) -> None:
 def _record_problem(message: str, *, property: Property | None, obj: models.Model | None) -> None:
     logger.warning("Stripe: %s", message)
     if obj is not None:
-        audit.record(None, "payment.online_problem", obj, property=property, after={"detail": message})
+        audit.record(None, Verb.PAYMENT_ONLINE_PROBLEM, obj, property=property, after={"detail": message})
 
 
 def _session_handler(event_type: str) -> Callable[[Mapping[str, Any]], object]:

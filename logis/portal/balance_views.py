@@ -19,7 +19,7 @@ from logis.accounts.models import User
 from logis.core import errors
 from logis.core.charter import SEPARATOR, document_languages
 from logis.core.dates import today_in
-from logis.documents.pdf import imputation_rule_label, imputation_statements
+from logis.documents.pdf_receipt import imputation_rule_label, imputation_statements
 from logis.documents.responses import remittance_pdf_response
 from logis.documents.selectors import RemittanceDocument, remittance_document
 from logis.payments.balance_checkout import balance_pending, resident_unit, start_balance_checkout

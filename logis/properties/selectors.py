@@ -47,7 +47,8 @@ def primary_residents(unit_ids: Iterable[int]) -> dict[int, Resident]:
     return {o.unit_id: o.resident for o in occupancies}
 
 
-def _primary(unit_ref: str = "pk") -> QuerySet[Occupancy]:
+def primary_occupancy(unit_ref: str = "pk") -> QuerySet[Occupancy]:
+    """The primary occupancy of the outer query's unit (``unit_ref``), for subqueries and ``Exists``."""
     return Occupancy.objects.filter(unit=OuterRef(unit_ref), is_primary=True)
 
 
@@ -56,9 +57,9 @@ def unit_list(*, property: Property) -> QuerySet[Unit]:
     return (
         Unit.objects.filter(property=property)
         .annotate(
-            primary_resident_id=Subquery(_primary().values("resident_id")[:1]),
-            primary_resident_name=Subquery(_primary().values("resident__name")[:1]),
-            primary_resident_email=Subquery(_primary().values("resident__email")[:1]),
+            primary_resident_id=Subquery(primary_occupancy().values("resident_id")[:1]),
+            primary_resident_name=Subquery(primary_occupancy().values("resident__name")[:1]),
+            primary_resident_email=Subquery(primary_occupancy().values("resident__email")[:1]),
             resident_count=Subquery(
                 Occupancy.objects.filter(unit=OuterRef("pk"))
                 .order_by()
@@ -156,7 +157,7 @@ def dashboard_counts(*, property: Property) -> DashboardCounts:
     units = Unit.objects.filter(property=property)
     row = units.aggregate(
         units=Count("pk"),
-        without_primary=Count("pk", filter=~Q(Exists(_primary()))),
+        without_primary=Count("pk", filter=~Q(Exists(primary_occupancy()))),
     )
     residents = Resident.objects.filter(property=property).count()
     return DashboardCounts(
@@ -180,7 +181,9 @@ def getting_started(*, property: Property) -> GettingStarted:
 
 def units_without_primary(*, property: Property, limit: int = 10) -> list[Unit]:
     return list(
-        Unit.objects.filter(property=property).exclude(Exists(_primary())).order_by("sort_key", "pk")[:limit]
+        Unit.objects.filter(property=property)
+        .exclude(Exists(primary_occupancy()))
+        .order_by("sort_key", "pk")[:limit]
     )
 
 

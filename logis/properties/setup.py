@@ -27,6 +27,7 @@ from logis.core import audit
 from logis.core.audit import Verb
 from logis.core.errors import ValidationError
 from logis.core.language import Language
+from logis.core.links import absolute_url
 from logis.core.permissions import Action, Role, require
 from logis.finances.selectors import ensure_finance_defaults
 from logis.properties.models import Property, Province
@@ -314,6 +315,5 @@ def invoice_numbering_started(prop: Property) -> bool:
 
 def logo_url(prop: Property) -> str:
     """The logo's absolute address for emails (served by ``properties.views_setup.logo``), or ""."""
-    from django.conf import settings
 
-    return f"{settings.SITE_URL}{prop.logo.url}" if prop.logo else ""
+    return absolute_url(prop.logo.url) if prop.logo else ""

@@ -13,14 +13,15 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import models
-from django.db.models import F, OuterRef, Q, Subquery, Sum, Value
+from django.db.models import F, Q, Subquery, Sum, Value
 from django.db.models.functions import Coalesce, Round
 from django.utils.translation import gettext_lazy as _
 
 from logis.invoicing import totals
 from logis.invoicing.models import Invoice, InvoiceStatus, InvoiceTotal
 from logis.payments.models import Payment, PaymentStatus
-from logis.properties.models import Occupancy, Property, Unit
+from logis.properties.models import Property, Unit
+from logis.properties.selectors import primary_occupancy
 
 AMOUNT = models.DecimalField(max_digits=14, decimal_places=2)
 ZERO = Decimal("0.00")
@@ -116,7 +117,7 @@ def aging_by_unit(*, property: Property, today: dt.date) -> models.QuerySet[Unit
         annotations[f"{bucket.key}_amount"] = _balance_sum(
             "invoices__", owed & bucket_q(bucket, today, "invoices__")
         )
-    primary = Occupancy.objects.filter(unit=OuterRef("pk"), is_primary=True).values("resident__name")[:1]
+    primary = primary_occupancy().values("resident__name")[:1]
     return (
         Unit.objects.filter(property=property)
         .annotate(**annotations)
