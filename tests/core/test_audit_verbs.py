@@ -82,3 +82,19 @@ def test_a_stored_string_and_a_member_are_the_same_verb() -> None:
     assert Verb.PAYMENT_RECORDED == "payment.recorded"
     assert f"{Verb.PAYMENT_RECORDED}" == "payment.recorded"
     assert verb_label("no.such_verb") == "no.such_verb"
+
+
+# A template compares an event's verb with its string (templates cannot name the enum).
+TEMPLATE_VERB = re.compile(r"\bverb\s*==\s*[\"']([^\"']+)[\"']")
+
+
+def test_every_verb_a_template_compares_with_is_a_verb_logis_writes() -> None:
+    """A verb renamed in ``Verb`` but not in a template would silently fall through to its ``else``."""
+    values = {v.value for v in Verb}
+    compared = {
+        f"{path.relative_to(LOGIS)}: {value}"
+        for path in LOGIS.rglob("*.html")
+        for value in TEMPLATE_VERB.findall(path.read_text(encoding="utf-8"))
+    }
+    assert compared, "the pattern no longer finds the templates' comparisons"
+    assert sorted(c for c in compared if c.rsplit(": ", 1)[1] not in values) == []
