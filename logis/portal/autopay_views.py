@@ -4,6 +4,7 @@ Thin views over ``logis.payments.autopay`` (docs/decisions/0031)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -27,6 +28,9 @@ from logis.portal import selectors
 from logis.properties.models import PaymentMethod, Unit
 
 SESSION_PLACEHOLDER = "{CHECKOUT_SESSION_ID}"
+UNAVAILABLE = gettext_lazy(
+    "Automatic payment is not available: your property does not take online payment at the moment."
+)
 METHOD_LABELS = {
     PaymentMethod.PAD.value: gettext_lazy("Pre-authorized debit from my bank account (recommended)"),
     PaymentMethod.CARD.value: gettext_lazy("Credit card"),
@@ -80,6 +84,10 @@ def _rows(user: User, *, bound: tuple[int, EnrolForm] | None = None) -> list[Uni
     for unit in units:
         methods = autopay.autopay_methods(unit.property)
         enrolment = enrolments.get(unit.pk)
+        if not methods and enrolment is None and unit.pk not in debits:
+            # Online payment off (or no card nor debit accepted) and nothing to show or stop: the unit
+            # is not offered automatic payment at all (issue 13).
+            continue
         form = None
         if enrolment is None and methods:
             form = (
@@ -104,9 +112,25 @@ def _page(request: HttpRequest, rows: list[UnitAutopay], status: int = 200) -> H
     return render(
         request,
         "portal/autopay.html",
-        {"rows": rows, "demo": demo_mode(), "many_units": len(rows) > 1},
+        {
+            "rows": rows,
+            "demo": demo_mode(),
+            "many_units": len(rows) > 1,
+            "unavailable": UNAVAILABLE,
+            "has_units": bool(rows) or bool(selectors.units_of(_user(request))),
+        },
         status=status,
     )
+
+
+def autopay_offered(units: Sequence[Unit]) -> bool:
+    """Whether the portal links to « Paiement automatique »: one of the person's units can enrol (its
+    property takes online payment by card or debit), or has automatic payment on (to see or stop it)."""
+    if not units:
+        return False
+    if any(autopay.autopay_methods(unit.property) for unit in units):
+        return True
+    return AutopayEnrolment.objects.filter(unit__in=units, status=AutopayStatus.ACTIVE).exists()
 
 
 @login_required
@@ -138,6 +162,10 @@ def enrol(request: HttpRequest, unit_id: int) -> HttpResponse:
     if unit is None:
         raise Http404
     methods = autopay.autopay_methods(unit.property)
+    if not methods:
+        # Online payment was turned off since the page was shown: say so, nothing is set up.
+        messages.error(request, str(UNAVAILABLE))
+        return redirect("portal:autopay")
     form = EnrolForm(request.POST, methods=methods, prefix=f"u{unit_id}")
     if form.is_valid():
         page = request.build_absolute_uri(reverse("portal:autopay"))

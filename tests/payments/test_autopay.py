@@ -413,6 +413,57 @@ def test_the_portal_shows_the_agreement_and_refuses_to_enrol_without_accepting_i
     assert response.status_code == 302 and response["Location"].startswith(stripe_fake.url + "/pay/cs_")
 
 
+def test_without_online_payment_the_portal_neither_links_nor_offers_autopay(
+    building: Property, stripe_fake: RunningFake
+) -> None:
+    building.payments_enabled = False
+    building.save()
+    p = payer(building, language="en")
+    client = Client()
+    client.force_login(p.user)
+    home = client.get("/portal/").content.decode()
+    assert 'id="autopay-link"' not in home
+    page = client.get("/portal/autopay/")
+    assert page.status_code == 200
+    body = page.content.decode()
+    assert "does not take online payment at the moment" in body and "www.payments.ca" not in body
+    unit_id = p.invoice.unit_id
+    # A form kept open in another tab: refused with the same message, nothing set up.
+    response = client.post(
+        f"/portal/autopay/units/{unit_id}/enrol/",
+        {f"u{unit_id}-method": "acss_debit", f"u{unit_id}-agree": "on"},
+        follow=True,
+    )
+    assert response.status_code == 200
+    assert "does not take online payment at the moment" in response.content.decode()
+    assert not AutopayEnrolment.objects.exists() and not stripe_fake.fake.requests
+    # Only card and debit are online methods: cheques alone offer no automatic payment either.
+    building.payments_enabled = True
+    building.accepted_methods = ["cheque"]
+    building.save()
+    assert 'id="autopay-link"' not in client.get("/portal/").content.decode()
+    building.accepted_methods = ["card", "acss_debit", "cheque"]
+    building.save()
+    assert 'id="autopay-link"' in client.get("/portal/").content.decode()
+
+
+def test_an_enrolled_unit_still_sees_and_stops_autopay_after_online_payment_is_turned_off(
+    building: Property, stripe_fake: RunningFake, client: Client
+) -> None:
+    p = payer(building, language="en")
+    enrolment = enrol(p, stripe_fake, client)
+    building.payments_enabled = False
+    building.save()
+    resident = Client()
+    resident.force_login(p.user)
+    assert 'id="autopay-link"' in resident.get("/portal/").content.decode()
+    page = resident.get("/portal/autopay/").content.decode()
+    assert f"/portal/autopay/{enrolment.pk}/stop/" in page
+    assert resident.post(f"/portal/autopay/{enrolment.pk}/stop/").status_code == 302
+    assert AutopayEnrolment.objects.get().status == "stopped"
+    assert 'id="autopay-link"' not in resident.get("/portal/").content.decode()
+
+
 def test_another_units_autopay_answers_404(
     building: Property, stripe_fake: RunningFake, client: Client
 ) -> None:
