@@ -74,11 +74,20 @@ def active_enrolment(unit_id: int) -> AutopayEnrolment | None:
     return AutopayEnrolment.objects.filter(unit_id=unit_id, status=AutopayStatus.ACTIVE).first()
 
 
-def start_enrolment(*, user: User, unit_id: int, method: str, success_url: str, cancel_url: str) -> str:
+def start_enrolment(
+    *,
+    user: User,
+    unit_id: int,
+    method: str,
+    success_url: str,
+    cancel_url: str,
+    include_open: bool = False,
+) -> str:
     """Open a Stripe Checkout in setup mode that saves ``method`` for ``unit_id``; returns its address.
 
     The resident must live in the unit (else NotFound), have accepted the PAD agreement on our page first
-    (the view's checkbox), and the unit must not be enrolled already."""
+    (the view's checkbox), and the unit must not be enrolled already. ``include_open``: the resident
+    ticked « Inclure les factures déjà ouvertes » (decision 0038), carried by the session's metadata."""
     resident = resident_of(user, unit_id)
     if resident is None:
         raise NotFound(_("Unit not found."))
@@ -118,6 +127,7 @@ def start_enrolment(*, user: User, unit_id: int, method: str, success_url: str, 
                 "unit_id": str(unit_id),
                 "user_id": str(user.pk),
                 "property_id": str(prop.pk),
+                "include_open": "1" if include_open else "0",
             },
         }
         if method == PaymentMethod.PAD:
@@ -205,13 +215,14 @@ def record_setup_completed(session: Mapping[str, Any]) -> AutopayEnrolment | Non
             setup_session_id=session_id,
             method=kind,
             method_label=_method_label(payment_method),
+            include_open=metadata.get("include_open") == "1",
         )
         audit.record(
             None,
             Verb.AUTOPAY_ENROLLED,
             enrolment,
             after={
-                **audit.snapshot(enrolment, ["unit", "user", "method", "method_label"]),
+                **audit.snapshot(enrolment, ["unit", "user", "method", "method_label", "include_open"]),
                 "session": session_id,
             },
         )
@@ -338,11 +349,12 @@ def run_autopay(*, now: dt.datetime) -> int:
 
 
 def _invoices_to_announce(prop: Property, today: dt.date) -> list[int]:
-    """Open invoices of enrolled units, published after the enrolment, due within ``NOTICE_DAYS`` days,
-    not announced yet, with a balance; never an NSF fee (it is paid otherwise: a debit just failed)."""
+    """Open invoices of enrolled units, published after the enrolment (or any still open when the resident
+    included them, decision 0038), due within ``NOTICE_DAYS`` days, not announced yet, with a balance;
+    never an NSF fee (it is paid otherwise: a debit just failed)."""
     enrolled = AutopayEnrolment.objects.filter(
-        unit_id=OuterRef("unit_id"), status=AutopayStatus.ACTIVE, created_at__lte=OuterRef("published_at")
-    )
+        unit_id=OuterRef("unit_id"), status=AutopayStatus.ACTIVE
+    ).filter(Q(created_at__lte=OuterRef("published_at")) | Q(include_open=True))
     return list(
         Invoice.objects.filter(
             property=prop,

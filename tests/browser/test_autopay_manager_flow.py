@@ -77,7 +77,7 @@ def test_a_manager_stops_a_units_automatic_payment_with_a_reason(
     )
     # A debit the bank refused: the manager sees each debit's state (issue 13).
     AutopayDebit.objects.create(
-        property=prop,
+        property_id=prop.pk,
         enrolment=enrolment,
         invoice=open_invoice(prop, number=7, amount=Decimal("250.00"), unit=unit),
         amount=Decimal("250.00"),

@@ -19,6 +19,9 @@ from django.db import connection
 from django.test import Client
 from django.utils import timezone, translation
 
+from logis.collections.late_fees import apply_late_fees
+from logis.collections.models import LateFee, LateFeeMode, LateFeePolicy, ReminderPolicy
+from logis.collections.reminders import send_due_reminders
 from logis.core.dates import today_in
 from logis.core.models import AuditEvent
 from logis.core.permissions import Role
@@ -222,6 +225,37 @@ def test_an_invoice_due_sooner_than_ten_days_is_debited_ten_days_after_the_notic
     assert intents_created(stripe_fake) == []  # due, but the 10 days are not over
     run_autopay(now=at(today + dt.timedelta(days=10)))
     assert len(intents_created(stripe_fake)) == 1
+
+
+def test_no_late_fee_nor_reminder_while_the_notice_holds_the_debit_after_the_due_date(
+    building: Property, stripe_fake: RunningFake, client: Client
+) -> None:
+    """Our mandates keep the 10-day notice (no waiver, decision 0038): an invoice due 4 days after it is
+    published is debited 10 days after the notice. Meanwhile it is past due through no fault of the
+    resident: no late fee, no reminder. Once the debit fails, the property's rules apply again."""
+    LateFeePolicy.objects.create(
+        property=building, enabled=True, mode=LateFeeMode.FIXED, fixed_amount=Decimal("25.00"), grace_days=0
+    )
+    ReminderPolicy.objects.create(property=building, enabled=True, days_before=[3], days_after=[1, 3])
+    p = payer(building)
+    enrol(p, stripe_fake, client, number=PAD_ACCOUNT_FAILS)
+    invoice = next_invoice(p, days=4)
+    today = today_in(building.timezone)
+    run_autopay(now=at(today))
+    debit = AutopayDebit.objects.get(invoice=invoice)
+    assert debit.debit_on == today + dt.timedelta(days=10) > invoice.due_date
+    for day in (1, 5, 7, 9):  # before the due date, then past it, the debit still ahead
+        send_due_reminders(now=at(today + dt.timedelta(days=day)))
+        apply_late_fees(now=at(today + dt.timedelta(days=day)))
+    assert not LateFee.objects.filter(original=invoice).exists()
+    assert not EmailMessage.objects.filter(kind="invoice_reminder").exists()
+
+    run_autopay(now=at(debit.debit_on))
+    deliver_new_events(stripe_fake, client, set(_setup_events(stripe_fake)))
+    debit.refresh_from_db()
+    assert debit.status == "failed"
+    apply_late_fees(now=at(debit.debit_on + dt.timedelta(days=1)))
+    assert LateFee.objects.filter(original=invoice).count() == 1
 
 
 def test_a_failed_debit_leaves_the_invoice_due_emails_both_sides_and_bills_the_nsf_fee(
@@ -462,6 +496,63 @@ def test_an_enrolled_unit_still_sees_and_stops_autopay_after_online_payment_is_t
     assert resident.post(f"/portal/autopay/{enrolment.pk}/stop/").status_code == 302
     assert AutopayEnrolment.objects.get().status == "stopped"
     assert 'id="autopay-link"' not in resident.get("/portal/").content.decode()
+
+
+@pytest.mark.parametrize("include", [True, False], ids=["included", "left-out"])
+def test_the_resident_chooses_whether_the_invoices_already_open_are_debited(
+    building: Property, stripe_fake: RunningFake, client: Client, include: bool
+) -> None:
+    """« Inclure les factures déjà ouvertes » (decision 0038): offered when the unit has open invoices,
+    said plainly on the page and in the email; ticked, they are announced and debited 10 days later."""
+    p = payer(building, language="en", amount=Decimal("125.50"))  # p.invoice: open before enrolling
+    resident = Client()
+    resident.force_login(p.user)
+    unit_id = p.invoice.unit_id
+    page = resident.get("/portal/autopay/").content.decode()
+    assert "Include the invoices already open" in page
+    assert "This unit has 1 invoice open now ($125.50)." in page
+    assert "Not ticked: only the invoices published from now on are debited" in page
+    form = {f"u{unit_id}-method": "acss_debit", f"u{unit_id}-agree": "on"}
+    if include:
+        form[f"u{unit_id}-include_open"] = "on"
+    response = resident.post(f"/portal/autopay/units/{unit_id}/enrol/", form)
+    assert response.status_code == 302
+    session_id = response["Location"].rsplit("/", 1)[1]
+    post_event(client, stripe_fake.fake.complete_setup(session_id, method="acss_debit"))
+    enrolment = AutopayEnrolment.objects.get()
+    assert enrolment.include_open is include
+    page = resident.get("/portal/autopay/").content.decode()
+    email = EmailMessage.objects.get(kind="autopay_enrolled").body_text
+    if include:
+        assert "The invoices that were open when you turned it on are included." in page
+        assert "The invoices already open are included" in email
+    else:
+        assert "already open when you turned it on are not debited: pay them as usual." in page
+        assert "The invoices already open are not debited" in email
+
+    # The job on the day the notice is due (10 days before the due date, or today if that is past).
+    day = max(today_in(building.timezone), p.invoice.due_date - dt.timedelta(days=10))
+    run_autopay(now=at(day))
+    debit = AutopayDebit.objects.filter(invoice=p.invoice).first()
+    if not include:
+        assert debit is None
+        return
+    assert debit is not None and debit.amount == Decimal("125.50")
+    assert debit.debit_on == max(p.invoice.due_date, day + dt.timedelta(days=10))
+    assert EmailMessage.objects.filter(kind="autopay_notice").count() == 1
+    run_autopay(now=at(debit.debit_on))
+    deliver_new_events(stripe_fake, client, set(_setup_events(stripe_fake)))
+    p.invoice.refresh_from_db()
+    assert p.invoice.status == InvoiceStatus.PAID
+
+
+def test_no_choice_of_open_invoices_when_none_is_open(building: Property, stripe_fake: RunningFake) -> None:
+    p = payer(building, language="en")
+    Invoice.objects.filter(pk=p.invoice.pk).update(amount_paid=p.invoice.amount, status=InvoiceStatus.PAID)
+    resident = Client()
+    resident.force_login(p.user)
+    page = resident.get("/portal/autopay/").content.decode()
+    assert "Include the invoices already open" not in page and "Turn on automatic payment" in page
 
 
 def test_another_units_autopay_answers_404(
