@@ -367,6 +367,38 @@ def test_replayed_debit_events_record_one_payment(
     assert invoice.amount_paid == Decimal("250.00")
 
 
+def test_a_replayed_setup_and_a_replayed_failure_act_once(
+    building: Property, stripe_fake: RunningFake, client: Client
+) -> None:
+    """Signed events as Stripe sends them, each twice and under a second event id (Stripe may send one
+    thing in several events), plus the resident's return racing the webhook: one enrolment, one failure."""
+    building.nsf_fee = Decimal("45.00")
+    building.save()
+    member(building, Role.MANAGER, email="gestionnaire@example.com")
+    p = payer(building)
+    enrolment = enrol(p, stripe_fake, client, number=PAD_ACCOUNT_FAILS)
+    setup = stripe_fake.fake.last_event("checkout.session.completed")
+    assert post_event(client, setup).json()["outcome"] == "duplicate"
+    assert post_event(client, {**setup, "id": setup["id"] + "_2"}).json()["outcome"] == "processed"
+    autopay.sync_setup_session(session_id=enrolment.setup_session_id)  # back from the setup page
+    assert AutopayEnrolment.objects.count() == 1
+    assert EmailMessage.objects.filter(kind="autopay_enrolled").count() == 1
+
+    invoice = next_invoice(p, days=10)
+    announce_and_debit(invoice)
+    seen = set(_setup_events(stripe_fake)) | {setup["id"]}
+    deliver_new_events(stripe_fake, client, seen)
+    failed = stripe_fake.fake.last_event("payment_intent.payment_failed")
+    assert post_event(client, failed).json()["outcome"] == "duplicate"
+    assert post_event(client, {**failed, "id": failed["id"] + "_2"}).json()["outcome"] == "processed"
+    assert Payment.objects.filter(invoice=invoice).count() == 1
+    assert Invoice.objects.filter(nsf_fee_of__isnull=False).count() == 1
+    assert EmailMessage.objects.filter(kind="autopay_failed").count() == 1
+    assert EmailMessage.objects.filter(kind="autopay_failed_staff").count() == 1
+    invoice.refresh_from_db()
+    assert (invoice.status, invoice.amount_paid) == (InvoiceStatus.OPEN, Decimal("0.00"))
+
+
 def test_an_intent_for_another_amount_is_a_problem_not_a_payment(
     building: Property, stripe_fake: RunningFake, client: Client
 ) -> None:
@@ -623,7 +655,20 @@ def test_concurrent_jobs_and_webhooks_record_one_payment_per_invoice(
         payments_enabled=True, accepted_methods=["card", "acss_debit"], next_invoice_number=10
     )
     p = payer(building, email=f"race{round_}@example.com")
-    enrol(p, stripe_fake, Client())
+    # The setup's event delivered three times at once (twice the same, once under another id).
+    url = autopay.start_enrolment(
+        user=p.user,
+        unit_id=p.invoice.unit_id,
+        method="acss_debit",
+        success_url=PORTAL + "?setup=done&session_id={CHECKOUT_SESSION_ID}",
+        cancel_url=PORTAL,
+    )
+    setup = stripe_fake.fake.complete_setup(url.rsplit("/", 1)[1], method="acss_debit")
+    bodies = [json.dumps(setup), json.dumps(setup), json.dumps({**setup, "id": setup["id"] + "_other"})]
+    statuses = _race([lambda body=body: post_event(Client(), body).status_code for body in bodies])
+    assert statuses == [200, 200, 200]
+    assert AutopayEnrolment.objects.filter(unit_id=p.invoice.unit_id).count() == 1
+    assert EmailMessage.objects.filter(kind="autopay_enrolled", to_email=p.user.email).count() == 1
     invoice = next_invoice(p, days=10)
     run_autopay(now=at(today_in(building.timezone)))
     # Two schedulers on the due date at once: one debit.
