@@ -109,12 +109,14 @@ def test_a_manager_stops_a_units_automatic_payment_with_a_reason(
         # One card per unit, « Arrêter » inside the screen: nothing to scroll sideways (issue 13).
         card = page.get_by_role("list", name="Unités inscrites" if fr else "Enrolled units")
         expect(card).to_contain_text("marie@example.com")
+        expect(card).to_contain_text("Échec" if fr else "Failed")  # the unit's latest debit
         expect(page.locator("#autopay-enrolments")).to_be_hidden()
         box = stop_link.bounding_box()
         assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= 390, box
         debits = page.get_by_role("list", name="Derniers prélèvements" if fr else "Latest debits")
     else:
         expect(page.get_by_role("cell", name="marie@example.com")).to_be_visible()
+        expect(page.locator("#autopay-enrolments")).to_contain_text("Échec" if fr else "Failed")
         debits = page.locator("#autopay-debits")
     expect(debits).to_contain_text("Échec" if fr else "Failed")
     expect(debits).to_contain_text("Provision insuffisante" if fr else "Insufficient funds")

@@ -237,3 +237,22 @@ def test_the_api_lists_enrolled_units_with_their_next_and_latest_debit(
     # Another property's list does not exist for this token.
     other = PropertyFactory(name="Ailleurs")
     assert api.get(f"/properties/{other.pk}/autopay").status_code == 404
+
+
+def test_each_enrolled_unit_shows_the_state_of_its_latest_debit(
+    building: Property, stripe_fake: RunningFake, client: Client
+) -> None:
+    first = payer(building, number=1)
+    enrol(first, stripe_fake, client, number=PAD_ACCOUNT_FAILS)
+    invoice = next_invoice(first, days=12, amount="250.00", number=20)
+    url = f"/p/{building.pk}/payments/autopay/"
+    manager = _manager(building, language="en")
+    run_autopay(now=at(invoice.due_date - dt.timedelta(days=10)))
+    run_autopay(now=at(invoice.due_date))
+    for event in stripe_fake.fake.events:
+        post_event(client, event)
+    page = manager.get(url).content.decode()
+    row = page.split('id="autopay-enrolments"', 1)[1].split("</tbody>", 1)[0]
+    assert "Failed" in row and "Insufficient funds" in row  # the unit's own latest debit, in its row
+    card = page.split('id="autopay-enrolments-phone"', 1)[1].split("</ul>", 1)[0]
+    assert "Failed" in card and "insufficient funds" in card  # the same on a phone
