@@ -328,7 +328,7 @@ def run_autopay(*, now: dt.datetime) -> int:
     ).values_list("property_id", flat=True)
     for prop in Property.objects.filter(Q(pk__in=property_ids) | Q(pk__in=due_debits)).order_by("pk"):
         today = today_in(prop.timezone, now=now)
-        for invoice_id in _invoices_to_announce(prop, today):
+        for invoice_id in _invoices_to_announce(prop, today, methods=autopay_methods(prop)):
             try:
                 if announce_debit(invoice_id=invoice_id, today=today) is not None:
                     done += 1
@@ -348,12 +348,16 @@ def run_autopay(*, now: dt.datetime) -> int:
     return done
 
 
-def _invoices_to_announce(prop: Property, today: dt.date) -> list[int]:
+def _invoices_to_announce(prop: Property, today: dt.date, *, methods: list[str]) -> list[int]:
     """Open invoices of enrolled units, published after the enrolment (or any still open when the resident
     included them, decision 0038), due within ``NOTICE_DAYS`` days, not announced yet, with a balance;
-    never an NSF fee (it is paid otherwise: a debit just failed)."""
+    never an NSF fee (it is paid otherwise: a debit just failed). Only enrolments whose method the
+    property still takes online (``methods``): while it takes none, no new debit is announced (what was
+    announced is still debited as announced, decision 0038)."""
+    if not methods:
+        return []
     enrolled = AutopayEnrolment.objects.filter(
-        unit_id=OuterRef("unit_id"), status=AutopayStatus.ACTIVE
+        unit_id=OuterRef("unit_id"), status=AutopayStatus.ACTIVE, method__in=methods
     ).filter(Q(created_at__lte=OuterRef("published_at")) | Q(include_open=True))
     return list(
         Invoice.objects.filter(
@@ -378,6 +382,7 @@ def announce_debit(*, invoice_id: int, today: dt.date) -> AutopayDebit | None:
         enrolment = active_enrolment(invoice.unit_id)
         if (
             enrolment is None
+            or enrolment.method not in autopay_methods(invoice.property)
             or invoice.status != InvoiceStatus.OPEN
             or invoice.amount <= invoice.amount_paid
             or AutopayDebit.objects.filter(invoice=invoice).exists()

@@ -587,6 +587,35 @@ def test_no_choice_of_open_invoices_when_none_is_open(building: Property, stripe
     assert "Include the invoices already open" not in page and "Turn on automatic payment" in page
 
 
+def test_while_online_payment_is_off_no_new_debit_is_announced_and_the_announced_one_is_made(
+    building: Property, stripe_fake: RunningFake, client: Client
+) -> None:
+    p = payer(building, language="en")
+    enrol(p, stripe_fake, client)
+    announced = next_invoice(p, days=10, number=2)
+    today = today_in(building.timezone)
+    run_autopay(now=at(today))  # told the resident: debited on its due date
+    building.payments_enabled = False
+    building.save()
+    later = next_invoice(p, days=5, number=3)
+    run_autopay(now=at(today))
+    assert not AutopayDebit.objects.filter(invoice=later).exists()  # nothing new announced
+    resident = Client()
+    resident.force_login(p.user)
+    page = resident.get("/portal/autopay/").content.decode()
+    assert "no new debit is announced. A debit already announced is made as announced." in page
+    run_autopay(now=at(announced.due_date))
+    deliver_new_events(stripe_fake, client, set(_setup_events(stripe_fake)))
+    announced.refresh_from_db()
+    assert announced.status == InvoiceStatus.PAID  # as announced
+    assert EmailMessage.objects.filter(kind="autopay_notice").count() == 1
+    building.payments_enabled = True
+    building.save()
+    run_autopay(now=at(announced.due_date))
+    debit = AutopayDebit.objects.get(invoice=later)  # taken up again, with its own 10 days' notice
+    assert debit.debit_on == announced.due_date + dt.timedelta(days=10)
+
+
 def test_another_units_autopay_answers_404(
     building: Property, stripe_fake: RunningFake, client: Client
 ) -> None:
