@@ -326,6 +326,7 @@ API_OPERATIONS = [
     ("post", "/properties/{property_id}/imports"),
     ("post", "/properties/{property_id}/bank-statements"),
     ("post", "/properties/{property_id}/bank-statements/{statement_id}/confirm"),
+    ("get", "/properties/{property_id}/autopay"),
 ]
 API_FIELDS = [
     "lines",

@@ -11,6 +11,7 @@ from ninja.openapi.docs import Swagger
 from ninja.operation import Operation
 
 from logis.api.auth import TokenAuth
+from logis.api.autopay import router as autopay_router
 from logis.api.banking import router as banking_router
 from logis.api.endpoints import router
 from logis.api.errors import install_handlers
@@ -73,6 +74,7 @@ api.add_router("", imports_router)
 api.add_router("", banking_router)
 api.add_router("", ledger_router)
 api.add_router("", ledger_accounts_router)
+api.add_router("", autopay_router)
 
 
 @csrf_exempt  # nothing to protect, and a POST to a wrong address must still answer JSON

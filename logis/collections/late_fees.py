@@ -37,6 +37,7 @@ from logis.core.permissions import SYSTEM
 from logis.finances.models import CategoryCode
 from logis.invoicing.models import Invoice, overdue_q
 from logis.invoicing.services import create_invoice, publish_invoice
+from logis.payments.models import AUTOPAY_DEBIT_HELD, AutopayDebit
 from logis.properties.models import Property
 from logis.properties.selectors import primary_resident
 
@@ -131,6 +132,8 @@ def late_fee_candidates(policy: LateFeePolicy, today: dt.date, limit: int = MAX_
         Invoice.objects.filter(overdue_q(today), property_id=policy.property_id)
         .filter(due_date__lt=today - dt.timedelta(days=policy.grace_days))
         .exclude(Exists(LateFee.objects.filter(fee_invoice=OuterRef("pk"))))
+        # Being paid by automatic payment (decision 0038): the delay is the notice's and the bank's.
+        .exclude(Exists(AutopayDebit.objects.filter(invoice=OuterRef("pk"), status__in=AUTOPAY_DEBIT_HELD)))
     )
     if policy.applies_from is not None:
         qs = qs.filter(due_date__gte=policy.applies_from)

@@ -32,6 +32,7 @@ from logis.core.permissions import SYSTEM, Action, Actor, require, user_or_none
 from logis.invoicing.emails import invoice_email_blocker, invoice_link, queue_resident_email
 from logis.invoicing.models import Invoice, InvoiceStatus
 from logis.notifications.models import EmailMessage
+from logis.payments.models import AUTOPAY_DEBIT_HELD, AutopayDebit
 from logis.payments.paylinks import email_pay_link, link_days
 from logis.properties.models import Property, Resident
 from logis.properties.setup import logo_url
@@ -245,6 +246,8 @@ def reminder_candidates(
             property_id=policy.property_id, status=InvoiceStatus.OPEN, amount_paid__lt=F("amount")
         )
         .filter(windows)
+        # Being paid by automatic payment (decision 0038): no reminder to pay it.
+        .exclude(Exists(AutopayDebit.objects.filter(invoice=OuterRef("pk"), status__in=AUTOPAY_DEBIT_HELD)))
         .order_by("due_date", "pk")
         .values_list("pk", "due_date")[:limit]
     )

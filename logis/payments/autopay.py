@@ -74,11 +74,20 @@ def active_enrolment(unit_id: int) -> AutopayEnrolment | None:
     return AutopayEnrolment.objects.filter(unit_id=unit_id, status=AutopayStatus.ACTIVE).first()
 
 
-def start_enrolment(*, user: User, unit_id: int, method: str, success_url: str, cancel_url: str) -> str:
+def start_enrolment(
+    *,
+    user: User,
+    unit_id: int,
+    method: str,
+    success_url: str,
+    cancel_url: str,
+    include_open: bool = False,
+) -> str:
     """Open a Stripe Checkout in setup mode that saves ``method`` for ``unit_id``; returns its address.
 
     The resident must live in the unit (else NotFound), have accepted the PAD agreement on our page first
-    (the view's checkbox), and the unit must not be enrolled already."""
+    (the view's checkbox), and the unit must not be enrolled already. ``include_open``: the resident
+    ticked « Inclure les factures déjà ouvertes » (decision 0038), carried by the session's metadata."""
     resident = resident_of(user, unit_id)
     if resident is None:
         raise NotFound(_("Unit not found."))
@@ -118,6 +127,7 @@ def start_enrolment(*, user: User, unit_id: int, method: str, success_url: str, 
                 "unit_id": str(unit_id),
                 "user_id": str(user.pk),
                 "property_id": str(prop.pk),
+                "include_open": "1" if include_open else "0",
             },
         }
         if method == PaymentMethod.PAD:
@@ -205,13 +215,14 @@ def record_setup_completed(session: Mapping[str, Any]) -> AutopayEnrolment | Non
             setup_session_id=session_id,
             method=kind,
             method_label=_method_label(payment_method),
+            include_open=metadata.get("include_open") == "1",
         )
         audit.record(
             None,
             Verb.AUTOPAY_ENROLLED,
             enrolment,
             after={
-                **audit.snapshot(enrolment, ["unit", "user", "method", "method_label"]),
+                **audit.snapshot(enrolment, ["unit", "user", "method", "method_label", "include_open"]),
                 "session": session_id,
             },
         )
@@ -317,7 +328,7 @@ def run_autopay(*, now: dt.datetime) -> int:
     ).values_list("property_id", flat=True)
     for prop in Property.objects.filter(Q(pk__in=property_ids) | Q(pk__in=due_debits)).order_by("pk"):
         today = today_in(prop.timezone, now=now)
-        for invoice_id in _invoices_to_announce(prop, today):
+        for invoice_id in _invoices_to_announce(prop, today, methods=autopay_methods(prop)):
             try:
                 if announce_debit(invoice_id=invoice_id, today=today) is not None:
                     done += 1
@@ -337,12 +348,17 @@ def run_autopay(*, now: dt.datetime) -> int:
     return done
 
 
-def _invoices_to_announce(prop: Property, today: dt.date) -> list[int]:
-    """Open invoices of enrolled units, published after the enrolment, due within ``NOTICE_DAYS`` days,
-    not announced yet, with a balance; never an NSF fee (it is paid otherwise: a debit just failed)."""
+def _invoices_to_announce(prop: Property, today: dt.date, *, methods: list[str]) -> list[int]:
+    """Open invoices of enrolled units, published after the enrolment (or any still open when the resident
+    included them, decision 0038), due within ``NOTICE_DAYS`` days, not announced yet, with a balance;
+    never an NSF fee (it is paid otherwise: a debit just failed). Only enrolments whose method the
+    property still takes online (``methods``): while it takes none, no new debit is announced (what was
+    announced is still debited as announced, decision 0038)."""
+    if not methods:
+        return []
     enrolled = AutopayEnrolment.objects.filter(
-        unit_id=OuterRef("unit_id"), status=AutopayStatus.ACTIVE, created_at__lte=OuterRef("published_at")
-    )
+        unit_id=OuterRef("unit_id"), status=AutopayStatus.ACTIVE, method__in=methods
+    ).filter(Q(created_at__lte=OuterRef("published_at")) | Q(include_open=True))
     return list(
         Invoice.objects.filter(
             property=prop,
@@ -366,6 +382,7 @@ def announce_debit(*, invoice_id: int, today: dt.date) -> AutopayDebit | None:
         enrolment = active_enrolment(invoice.unit_id)
         if (
             enrolment is None
+            or enrolment.method not in autopay_methods(invoice.property)
             or invoice.status != InvoiceStatus.OPEN
             or invoice.amount <= invoice.amount_paid
             or AutopayDebit.objects.filter(invoice=invoice).exists()

@@ -65,6 +65,10 @@ ENROLLED_TEXT = gettext_lazy(
     "now on will be debited on its due date; you will receive the amount and the date at least 10 days "
     "before each debit. You can stop it at any time from the portal.\n\n%(property)s"
 )
+ENROLLED_OPEN_TEXT = gettext_lazy(
+    "The invoices already open are included: each will be announced at least 10 days before its debit."
+)
+ENROLLED_NOT_OPEN_TEXT = gettext_lazy("The invoices already open are not debited: pay them as usual.")
 NOTICE_SUBJECT = gettext_lazy("Upcoming automatic debit: %(amount)s on %(date)s")
 NOTICE_TEXT = gettext_lazy(
     "Hello %(name)s,\n\nAs agreed, %(amount)s will be debited on %(date)s for invoice %(number)s "
@@ -133,6 +137,10 @@ def queue_resident_email(
                 text += " " + str(FEE_TEXT) % values
             text += "\n\n" + values["property"]
         if what == "enrolled":
+            # Which invoices (decision 0038), before the signature; then the agreement itself.
+            scope = ENROLLED_OPEN_TEXT if enrolment.include_open else ENROLLED_NOT_OPEN_TEXT
+            head, _sep, signature = text.rpartition("\n\n")
+            text = f"{head} {scope}\n\n{signature}"
             text += "\n\n" + pad_agreement_text(enrolment.property)
     link = invoice_link(debit.invoice) if debit is not None else absolute_url(reverse("portal:autopay"))
     queue_email(

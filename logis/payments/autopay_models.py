@@ -33,6 +33,9 @@ class AutopayEnrolment(models.Model):
     payment_method_id = models.CharField(max_length=255)
     mandate_id = models.CharField(max_length=255, blank=True)
     setup_session_id = models.CharField(max_length=255, unique=True)
+    # The resident ticked « Inclure les factures déjà ouvertes »: the invoices open when it was turned on
+    # are debited too, each announced 10 days ahead; otherwise only those published later (decision 0038).
+    include_open = models.BooleanField(_("includes the invoices already open"), default=False)
     method = models.CharField(_("method"), max_length=16, choices=PaymentMethod.choices)
     # What the resident recognizes the account or card by (« •••• 6789 »); never the full number.
     method_label = models.CharField(max_length=64, blank=True)
@@ -66,6 +69,16 @@ class AutopayDebitStatus(models.TextChoices):
     SUCCEEDED = "succeeded", _("Succeeded")
     FAILED = "failed", _("Failed")
     CANCELLED = "cancelled", _("Not debited")
+
+
+# A debit announced or on its way: the invoice is being paid by automatic payment, even after its due date
+# (the 10-day notice, then the days a pre-authorized debit takes to clear). Late fees and automatic
+# reminders leave such an invoice alone (docs/decisions/0038).
+AUTOPAY_DEBIT_HELD = (
+    AutopayDebitStatus.SCHEDULED,
+    AutopayDebitStatus.SUBMITTING,
+    AutopayDebitStatus.PENDING,
+)
 
 
 # Why a debit failed, as people read it (Stripe's codes; its messages are English only).

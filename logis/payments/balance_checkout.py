@@ -48,6 +48,7 @@ from logis.payments.checkout import (
     pending_online_payment,
 )
 from logis.payments.credits import add_credit
+from logis.payments.debit_failed_mail import queue_checkout_debit_failed_emails
 from logis.payments.imputation import Debt, impute
 from logis.payments.models import (
     CheckoutSession,
@@ -329,6 +330,9 @@ def record_balance_payment(
         # A debit failed, or completed and still clearing: nothing to record but the session's state.
         verb = Verb.PAYMENT_ONLINE_FAILED if failed else Verb.PAYMENT_ONLINE_PENDING
         audit.record(None, verb, row, after={"session": session_id, "event": event_type})
+        if failed:
+            # The invoices are still due (a clearing debit moved no money): both sides are told.
+            queue_checkout_debit_failed_emails(row=row, invoices=invoices)
         return None
     return _record_remittance(row, invoices=invoices, intent=intent, event_type=event_type)
 

@@ -395,6 +395,7 @@ class PaymentTotal(models.Model):
 
 # Automatic payments (decision 0031) live in their own module.
 from logis.payments.autopay_models import (  # noqa: E402
+    AUTOPAY_DEBIT_HELD,
     FAILURE_REASONS,
     AutopayDebit,
     AutopayDebitStatus,
@@ -403,6 +404,7 @@ from logis.payments.autopay_models import (  # noqa: E402
 )
 
 __all__ = [
+    "AUTOPAY_DEBIT_HELD",
     "CREDIT_METHOD",
     "FAILURE_REASONS",
     "MANUAL_METHODS",

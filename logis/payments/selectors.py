@@ -263,6 +263,8 @@ def property_autopay(
         enrolment=OuterRef("pk"),
         status__in=[AutopayDebitStatus.SCHEDULED, AutopayDebitStatus.SUBMITTING, AutopayDebitStatus.PENDING],
     ).order_by("debit_on", "pk")
+    # Each unit's latest debit, whatever its state (a refusal stays in view until the next debit).
+    latest = AutopayDebit.objects.filter(enrolment=OuterRef("pk")).order_by("-debit_on", "-pk")
     active = (
         AutopayEnrolment.objects.filter(property=property, status=AutopayStatus.ACTIVE)
         .select_related("unit", "user")
@@ -270,11 +272,20 @@ def property_autopay(
             next_debit_on=Subquery(upcoming.values("debit_on")[:1]),
             next_debit_amount=Subquery(upcoming.values("amount")[:1]),
             next_debit_status=Subquery(upcoming.values("status")[:1]),
+            last_debit_on=Subquery(latest.values("debit_on")[:1]),
+            last_debit_status=Subquery(latest.values("status")[:1]),
+            last_debit_failure=Subquery(latest.values("failure_code")[:1]),
         )
     )
     page: KeysetPage[AutopayEnrolment] = keyset.page(
         active, AUTOPAY_ORDER, size=AUTOPAY_PAGE_SIZE, after=after, before=before
     )
+    for enrolment in page.object_list:
+        # What the page shows of the latest debit: its state and, refused, why (the active language).
+        status = getattr(enrolment, "last_debit_status", None)
+        shown = AutopayDebit(status=status or "", failure_code=getattr(enrolment, "last_debit_failure", ""))
+        enrolment.last_debit_label = str(AutopayDebitStatus(status).label) if status else ""  # type: ignore[attr-defined]
+        enrolment.last_debit_reason = shown.failure_reason()  # type: ignore[attr-defined]
     enrolled = AutopayEnrolment.objects.filter(property=property, status=AutopayStatus.ACTIVE).count()
     units = Unit.objects.filter(property=property).count()
     recent = list(

@@ -35,6 +35,7 @@ from logis.payments.checkout import (
     from_cents,
 )
 from logis.payments.credits import add_credit
+from logis.payments.debit_failed_mail import queue_checkout_debit_failed_emails
 from logis.payments.models import (
     CheckoutSession,
     CheckoutSessionStatus,
@@ -334,6 +335,9 @@ def record_online_payment(*, session: Mapping[str, Any], event_type: str = COMPL
         payment.invoice = invoice
         if payment.status == PaymentStatus.SUCCEEDED:
             _apply_to_invoice(payment, invoice)
+        elif payment.status == PaymentStatus.FAILED:
+            # The debit was refused days later: the invoice is still due, both sides are told.
+            queue_checkout_debit_failed_emails(row=row, invoices=[invoice])
         return payment
 
 

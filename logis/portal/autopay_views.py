@@ -4,12 +4,15 @@ Thin views over ``logis.payments.autopay`` (docs/decisions/0031)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.db.models import Count, F, Sum
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -20,6 +23,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from logis.accounts.models import User
 from logis.core import errors
 from logis.core.forms import add_service_errors
+from logis.invoicing.models import Invoice, InvoiceStatus
 from logis.payments import autopay, autopay_mail
 from logis.payments.availability import demo_mode
 from logis.payments.models import AutopayDebit, AutopayEnrolment, AutopayStatus
@@ -27,6 +31,9 @@ from logis.portal import selectors
 from logis.properties.models import PaymentMethod, Unit
 
 SESSION_PLACEHOLDER = "{CHECKOUT_SESSION_ID}"
+UNAVAILABLE = gettext_lazy(
+    "Automatic payment is not available: your property does not take online payment at the moment."
+)
 METHOD_LABELS = {
     PaymentMethod.PAD.value: gettext_lazy("Pre-authorized debit from my bank account (recommended)"),
     PaymentMethod.CARD.value: gettext_lazy("Credit card"),
@@ -35,13 +42,16 @@ METHOD_LABELS = {
 
 class EnrolForm(forms.Form):
     method = forms.ChoiceField(label=gettext_lazy("Pay with"), widget=forms.RadioSelect)
+    include_open = forms.BooleanField(label=gettext_lazy("Include the invoices already open"), required=False)
     agree = forms.BooleanField(
         label=gettext_lazy("I have read and accept the pre-authorized debit agreement above."),
         error_messages={"required": gettext_lazy("Accept the agreement to turn on automatic payment.")},
     )
 
-    def __init__(self, *args: Any, methods: list[str], **kwargs: Any) -> None:
+    def __init__(self, *args: Any, methods: list[str], open_invoices: int = 0, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        if not open_invoices:
+            del self.fields["include_open"]  # nothing open: nothing to choose
         field: forms.ChoiceField = self.fields["method"]  # type: ignore[assignment]
         field.choices = [(m, METHOD_LABELS[m]) for m in methods]
         if methods:
@@ -56,6 +66,8 @@ class UnitAutopay:
     form: EnrolForm | None
     debits: list[AutopayDebit]
     agreement: str
+    open_count: int = 0
+    open_total: Decimal = Decimal("0.00")
 
 
 def _user(request: HttpRequest) -> User:
@@ -76,16 +88,22 @@ def _rows(user: User, *, bound: tuple[int, EnrolForm] | None = None) -> list[Uni
         .order_by("-debit_on", "-pk")[:200]
     ):
         debits.setdefault(debit.invoice.unit_id, []).append(debit)
+    already_open = open_invoices_by_unit(units)
     rows = []
     for unit in units:
         methods = autopay.autopay_methods(unit.property)
         enrolment = enrolments.get(unit.pk)
+        if not methods and enrolment is None and unit.pk not in debits:
+            # Online payment off (or no card nor debit accepted) and nothing to show or stop: the unit
+            # is not offered automatic payment at all (issue 13).
+            continue
         form = None
+        open_count, open_total = already_open.get(unit.pk, (0, Decimal("0.00")))
         if enrolment is None and methods:
             form = (
                 bound[1]
                 if bound and bound[0] == unit.pk
-                else EnrolForm(methods=methods, prefix=f"u{unit.pk}")
+                else EnrolForm(methods=methods, open_invoices=open_count, prefix=f"u{unit.pk}")
             )
         rows.append(
             UnitAutopay(
@@ -95,6 +113,8 @@ def _rows(user: User, *, bound: tuple[int, EnrolForm] | None = None) -> list[Uni
                 form=form,
                 debits=debits.get(unit.pk, []),
                 agreement=autopay_mail.pad_agreement_text(unit.property),
+                open_count=open_count,
+                open_total=open_total,
             )
         )
     return rows
@@ -104,9 +124,41 @@ def _page(request: HttpRequest, rows: list[UnitAutopay], status: int = 200) -> H
     return render(
         request,
         "portal/autopay.html",
-        {"rows": rows, "demo": demo_mode(), "many_units": len(rows) > 1},
+        {
+            "rows": rows,
+            "demo": demo_mode(),
+            "many_units": len(rows) > 1,
+            "unavailable": UNAVAILABLE,
+            "has_units": bool(rows) or bool(selectors.units_of(_user(request))),
+        },
         status=status,
     )
+
+
+def open_invoices_by_unit(units: Sequence[Unit]) -> dict[int, tuple[int, Decimal]]:
+    """How many invoices of each unit are open now, and their balance: what « Inclure les factures déjà
+    ouvertes » would add to automatic payment (never an NSF fee: decision 0031). One query."""
+    rows = (
+        Invoice.objects.filter(
+            unit__in=units,
+            status=InvoiceStatus.OPEN,
+            amount__gt=F("amount_paid"),
+            nsf_fee_of__isnull=True,
+        )
+        .values("unit_id")
+        .annotate(count=Count("pk"), total=Sum(F("amount") - F("amount_paid")))
+    )
+    return {r["unit_id"]: (r["count"], r["total"]) for r in rows}
+
+
+def autopay_offered(units: Sequence[Unit]) -> bool:
+    """Whether the portal links to « Paiement automatique »: one of the person's units can enrol (its
+    property takes online payment by card or debit), or has automatic payment on (to see or stop it)."""
+    if not units:
+        return False
+    if any(autopay.autopay_methods(unit.property) for unit in units):
+        return True
+    return AutopayEnrolment.objects.filter(unit__in=units, status=AutopayStatus.ACTIVE).exists()
 
 
 @login_required
@@ -138,7 +190,12 @@ def enrol(request: HttpRequest, unit_id: int) -> HttpResponse:
     if unit is None:
         raise Http404
     methods = autopay.autopay_methods(unit.property)
-    form = EnrolForm(request.POST, methods=methods, prefix=f"u{unit_id}")
+    if not methods:
+        # Online payment was turned off since the page was shown: say so, nothing is set up.
+        messages.error(request, str(UNAVAILABLE))
+        return redirect("portal:autopay")
+    open_count = open_invoices_by_unit([unit]).get(unit.pk, (0, Decimal("0.00")))[0]
+    form = EnrolForm(request.POST, methods=methods, open_invoices=open_count, prefix=f"u{unit_id}")
     if form.is_valid():
         page = request.build_absolute_uri(reverse("portal:autopay"))
         try:
@@ -148,6 +205,7 @@ def enrol(request: HttpRequest, unit_id: int) -> HttpResponse:
                 method=form.cleaned_data["method"],
                 success_url=f"{page}?setup=done&session_id={SESSION_PLACEHOLDER}",
                 cancel_url=f"{page}?setup=cancelled",
+                include_open=bool(form.cleaned_data.get("include_open")),
             )
         except errors.NotFound as exc:
             raise Http404 from exc

@@ -32,6 +32,7 @@ from logis.payments.online import (
     sync_checkout_session,
 )
 from logis.portal import selectors
+from logis.portal.autopay_views import autopay_offered
 
 logger = logging.getLogger(__name__)
 
@@ -62,6 +63,8 @@ def home(request: HttpRequest) -> HttpResponse:
         "many_units": len(overview.units) > 1,
         "many_properties": len(overview.properties) > 1,
         "manages": not overview.units and Membership.objects.filter(user=user).exists(),
+        # « Paiement automatique » only where a unit can enrol or has it on (issue 13).
+        "autopay_offered": autopay_offered(overview.units),
         # « Payer le solde » beside each unit's balance where its property takes online payment.
         "pay_balances": [
             (unit, amount)

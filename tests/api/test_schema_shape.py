@@ -52,12 +52,17 @@ OPERATIONS = [
     ("get", "/api/v1/properties/{property_id}/ledger/trial-balance", "logis_api_ledger_trial_balance"),
     ("get", "/api/v1/properties/{property_id}/ledger/entries", "logis_api_ledger_journal_entries"),
     ("get", "/api/v1/properties/{property_id}/ledger/accounts", "logis_api_ledger_accounts_ledger_accounts"),
+    ("get", "/api/v1/properties/{property_id}/autopay", "logis_api_autopay_list_autopay"),
 ]
 SCHEMAS = [
     "AccountKind",
     "AccountOut",
     "AccountType",
     "AsOfParams",
+    "AutopayDebitState",
+    "AutopayEnrolmentOut",
+    "AutopayMethod",
+    "AutopayPage",
     "BankCode",
     "CandidateOut",
     "CardOut",

@@ -29,8 +29,14 @@ from tests.factories import (
 )
 
 FILES = Path(__file__).parent / "files"
+# OFX/QFX as each bank exports it for accounting software: Desjardins (OFX 1.02, Windows-1252), RBC (Quicken
+# QFX with Intuit's bank id), TD (OFX 1.02 declared UTF-8), Banque Nationale (OFX 2.2, XML, UTF-8); the bank
+# of an OFX file is not asked (the file says it). Then each bank's CSV, read by its remembered mapping.
 BANK_FILES = {
     "desjardins.ofx": "",
+    "rbc.qfx": "",
+    "td.ofx": "",
+    "banque-nationale.ofx": "",
     "desjardins.csv": "desjardins",
     "banque-nationale.csv": "bnc",
     "rbc.csv": "rbc",

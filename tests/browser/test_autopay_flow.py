@@ -119,6 +119,15 @@ def test_resident_enrols_and_the_due_invoice_is_debited_once(
     )
     OccupancyFactory(unit=unit, resident=marie, is_primary=True)
     member(prop, Role.MANAGER, email="gestionnaire@example.com", language=language)
+    # Already open when the resident enrols: offered, unticked, and left out (decision 0038).
+    older = open_invoice(
+        prop,
+        number=5,
+        amount=Decimal("80.00"),
+        unit=unit,
+        due_date=today_in(TZ) + dt.timedelta(days=30),
+        title="Frais de clé",
+    )
 
     page = _page(browser, live_server, locale="fr-CA" if fr else "en-CA", phone=phone)
     sign_in(page, "marie@example.com", PASSWORD)
@@ -127,6 +136,17 @@ def test_resident_enrols_and_the_due_invoice_is_debited_once(
         page.get_by_role("heading", name="Paiement automatique" if fr else "Automatic payment", level=1)
     ).to_be_visible()
     expect(page.get_by_text("www.paiements.ca" if fr else "www.payments.ca", exact=False)).to_be_visible()
+    include = page.get_by_role(
+        "checkbox", name="Inclure les factures déjà ouvertes" if fr else "Include the invoices already open"
+    )
+    expect(include).not_to_be_checked()
+    expect(include).to_have_accessible_description(
+        re.compile(
+            r"Cette unité a 1 facture ouverte en ce moment \(80,00\s\$\)\..*Non cochée : seules les factures"
+            if fr
+            else r"This unit has 1 invoice open now \(\$80\.00\)\..*Not ticked: only the invoices"
+        )
+    )
     _checks(page, phone)
 
     # Without accepting the agreement: refused beside the checkbox, the choice kept.
@@ -160,9 +180,15 @@ def test_resident_enrols_and_the_due_invoice_is_debited_once(
     ).to_be_visible()
     expect(page.locator(f"#autopay-status-{unit.pk}")).to_have_text("Actif" if fr else "Active")
     expect(page.get_by_text("•••• " + account[-4:])).to_be_visible()
+    expect(page.locator(f"#autopay-scope-{unit.pk}")).to_have_text(
+        "Les factures déjà ouvertes quand vous l'avez activé ne sont pas prélevées : payez-les comme "
+        "d'habitude."
+        if fr
+        else "The invoices that were already open when you turned it on are not debited: pay them as usual."
+    )
     _checks(page, phone)
     enrolment = AutopayEnrolment.objects.get()
-    assert (enrolment.method, enrolment.status) == ("acss_debit", "active")
+    assert (enrolment.method, enrolment.status, enrolment.include_open) == ("acss_debit", "active", False)
 
     # The next invoice: announced today, debited on its due date, not before, once.
     today = today_in(TZ)
@@ -186,6 +212,7 @@ def test_resident_enrols_and_the_due_invoice_is_debited_once(
     assert run_autopay(now=due) == 0
     _wait_for(lambda: AutopayDebit.objects.get(invoice=invoice).status in ("succeeded", "failed"))
     assert Payment.objects.filter(invoice=invoice).count() == 1
+    assert not AutopayDebit.objects.filter(invoice=older).exists()  # left out at enrolment
 
     page.goto(f"/portal/invoices/{invoice.pk}/")
     invoice = Invoice.objects.get(pk=invoice.pk)

@@ -5,6 +5,8 @@ on every page."""
 
 from __future__ import annotations
 
+import datetime as dt
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -12,7 +14,7 @@ from playwright.sync_api import Browser, Page, expect
 
 from logis.core.permissions import Role
 from logis.notifications.models import EmailMessage
-from logis.payments.models import AutopayEnrolment
+from logis.payments.models import AutopayDebit, AutopayEnrolment
 from tests.browser.conftest import TIMEOUT_MS, sign_in
 from tests.browser.helpers import axe_violations
 from tests.factories import (
@@ -22,6 +24,7 @@ from tests.factories import (
     UnitFactory,
     UserFactory,
     member,
+    open_invoice,
 )
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -47,7 +50,9 @@ def _checks(page: Page, phone: bool) -> None:
 
 
 @pytest.mark.parametrize(
-    ("language", "phone"), [("fr", False), ("en", True)], ids=["french-desktop", "english-phone"]
+    ("language", "phone"),
+    [("fr", False), ("en", True), ("fr", True)],
+    ids=["french-desktop", "english-phone", "french-phone"],
 )
 def test_a_manager_stops_a_units_automatic_payment_with_a_reason(
     browser: Browser, live_server: Any, language: str, phone: bool
@@ -59,7 +64,7 @@ def test_a_manager_stops_a_units_automatic_payment_with_a_reason(
     marie = ResidentFactory(property=prop, name="Marie Tremblay", email="marie@example.com", user=user)
     OccupancyFactory(unit=unit, resident=marie, is_primary=True)
     UnitFactory(property=prop, number="102")
-    AutopayEnrolment.objects.create(
+    enrolment = AutopayEnrolment.objects.create(
         property_id=prop.pk,
         unit_id=unit.pk,
         user_id=user.pk,
@@ -69,6 +74,17 @@ def test_a_manager_stops_a_units_automatic_payment_with_a_reason(
         setup_session_id="cs_test_setup_1",
         method="acss_debit",
         method_label="•••• 6789",
+    )
+    # A debit the bank refused: the manager sees each debit's state (issue 13).
+    AutopayDebit.objects.create(
+        property_id=prop.pk,
+        enrolment=enrolment,
+        invoice=open_invoice(prop, number=7, amount=Decimal("250.00"), unit=unit),
+        amount=Decimal("250.00"),
+        notice_sent_on=dt.date.today() - dt.timedelta(days=10),
+        debit_on=dt.date.today(),
+        status="failed",
+        failure_code="insufficient_funds",
     )
     member(prop, Role.MANAGER, email="gestionnaire@example.com", language=language)
 
@@ -82,15 +98,31 @@ def test_a_manager_stops_a_units_automatic_payment_with_a_reason(
     expect(page.locator("#autopay-enrolled-count")).to_contain_text(
         "1 unité sur 2 paie par prélèvement automatique." if fr else "1 unit of 2 pays by automatic debit."
     )
-    expect(page.get_by_role("cell", name="marie@example.com")).to_be_visible()
-    _checks(page, phone)
-
-    page.get_by_role(
+    stop_link = page.get_by_role(
         "link",
         name="Arrêter le paiement automatique de l’unité 101"
         if fr
         else "Stop the automatic payment of unit 101",
-    ).click()
+    )
+    expect(stop_link).to_have_text("Arrêter" if fr else "Stop")
+    if phone:
+        # One card per unit, « Arrêter » inside the screen: nothing to scroll sideways (issue 13).
+        card = page.get_by_role("list", name="Unités inscrites" if fr else "Enrolled units")
+        expect(card).to_contain_text("marie@example.com")
+        expect(card).to_contain_text("Échec" if fr else "Failed")  # the unit's latest debit
+        expect(page.locator("#autopay-enrolments")).to_be_hidden()
+        box = stop_link.bounding_box()
+        assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= 390, box
+        debits = page.get_by_role("list", name="Derniers prélèvements" if fr else "Latest debits")
+    else:
+        expect(page.get_by_role("cell", name="marie@example.com")).to_be_visible()
+        expect(page.locator("#autopay-enrolments")).to_contain_text("Échec" if fr else "Failed")
+        debits = page.locator("#autopay-debits")
+    expect(debits).to_contain_text("Échec" if fr else "Failed")
+    expect(debits).to_contain_text("Provision insuffisante" if fr else "Insufficient funds")
+    _checks(page, phone)
+
+    stop_link.click()
     expect(
         page.get_by_role(
             "heading",

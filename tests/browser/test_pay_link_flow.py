@@ -152,12 +152,18 @@ def test_resident_opens_the_emailed_link_without_an_account_and_pays(
         page.context.close()
 
 
+@pytest.mark.parametrize(
+    ("language", "phone"), [("fr", True), ("en", False)], ids=["french-phone", "english-desktop"]
+)
 def test_the_link_for_another_invoice_after_expiry_or_after_revocation_shows_nothing(
     browser: Browser,
     live_server,  # type: ignore[no-untyped-def]
     smtp_server: SMTPServer,
     settings,  # type: ignore[no-untyped-def]
+    language: str,
+    phone: bool,
 ) -> None:
+    invalid = "Lien invalide ou expiré" if language == "fr" else "Invalid or expired link"
     settings.SITE_URL = live_server.url
     prop, invoice, _manager = _published("fr")
     _run_worker()
@@ -174,10 +180,10 @@ def test_the_link_for_another_invoice_after_expiry_or_after_revocation_shows_not
         status=InvoiceStatus.OPEN,
         number=2,
     )
-    resident = _fresh_page(browser, live_server, locale="fr-CA", phone=True)
+    resident = _fresh_page(browser, live_server, locale="fr-CA" if language == "fr" else "en-CA", phone=phone)
     try:
         resident.goto(f"/portal/link/{other.pk}/{token}/")
-        expect(resident.get_by_role("heading", name="Lien invalide ou expiré")).to_be_visible()
+        expect(resident.get_by_role("heading", name=invalid)).to_be_visible()
         expect(resident.get_by_text("Autre facture")).to_have_count(0)
         expect(resident.get_by_text("Cotisation de mars")).to_have_count(0)
         _no_axe_violation(resident)
@@ -185,7 +191,7 @@ def test_the_link_for_another_invoice_after_expiry_or_after_revocation_shows_not
         # Expired.
         PayLink.objects.filter(invoice=invoice).update(expires_at=timezone.now() - dt.timedelta(minutes=1))
         resident.goto(f"/portal/link/{invoice.pk}/{token}/")
-        expect(resident.get_by_role("heading", name="Lien invalide ou expiré")).to_be_visible()
+        expect(resident.get_by_role("heading", name=invalid)).to_be_visible()
         expect(resident.get_by_text("Cotisation de mars")).to_have_count(0)
         PayLink.objects.filter(invoice=invoice).update(expires_at=timezone.now() + dt.timedelta(days=30))
         resident.goto(f"/portal/link/{invoice.pk}/{token}/")
@@ -214,7 +220,7 @@ def test_the_link_for_another_invoice_after_expiry_or_after_revocation_shows_not
             office.context.close()
 
         resident.goto(f"/portal/link/{invoice.pk}/{token}/")
-        expect(resident.get_by_role("heading", name="Lien invalide ou expiré")).to_be_visible()
+        expect(resident.get_by_role("heading", name=invalid)).to_be_visible()
         expect(resident.get_by_text("Cotisation de mars")).to_have_count(0)
     finally:
         resident.context.close()

@@ -19,6 +19,9 @@ from django.db import connection
 from django.test import Client
 from django.utils import timezone, translation
 
+from logis.collections.late_fees import apply_late_fees
+from logis.collections.models import LateFee, LateFeeMode, LateFeePolicy, ReminderPolicy
+from logis.collections.reminders import send_due_reminders
 from logis.core.dates import today_in
 from logis.core.models import AuditEvent
 from logis.core.permissions import Role
@@ -224,6 +227,37 @@ def test_an_invoice_due_sooner_than_ten_days_is_debited_ten_days_after_the_notic
     assert len(intents_created(stripe_fake)) == 1
 
 
+def test_no_late_fee_nor_reminder_while_the_notice_holds_the_debit_after_the_due_date(
+    building: Property, stripe_fake: RunningFake, client: Client
+) -> None:
+    """Our mandates keep the 10-day notice (no waiver, decision 0038): an invoice due 4 days after it is
+    published is debited 10 days after the notice. Meanwhile it is past due through no fault of the
+    resident: no late fee, no reminder. Once the debit fails, the property's rules apply again."""
+    LateFeePolicy.objects.create(
+        property=building, enabled=True, mode=LateFeeMode.FIXED, fixed_amount=Decimal("25.00"), grace_days=0
+    )
+    ReminderPolicy.objects.create(property=building, enabled=True, days_before=[3], days_after=[1, 3])
+    p = payer(building)
+    enrol(p, stripe_fake, client, number=PAD_ACCOUNT_FAILS)
+    invoice = next_invoice(p, days=4)
+    today = today_in(building.timezone)
+    run_autopay(now=at(today))
+    debit = AutopayDebit.objects.get(invoice=invoice)
+    assert debit.debit_on == today + dt.timedelta(days=10) > invoice.due_date
+    for day in (1, 5, 7, 9):  # before the due date, then past it, the debit still ahead
+        send_due_reminders(now=at(today + dt.timedelta(days=day)))
+        apply_late_fees(now=at(today + dt.timedelta(days=day)))
+    assert not LateFee.objects.filter(original=invoice).exists()
+    assert not EmailMessage.objects.filter(kind="invoice_reminder").exists()
+
+    run_autopay(now=at(debit.debit_on))
+    deliver_new_events(stripe_fake, client, set(_setup_events(stripe_fake)))
+    debit.refresh_from_db()
+    assert debit.status == "failed"
+    apply_late_fees(now=at(debit.debit_on + dt.timedelta(days=1)))
+    assert LateFee.objects.filter(original=invoice).count() == 1
+
+
 def test_a_failed_debit_leaves_the_invoice_due_emails_both_sides_and_bills_the_nsf_fee(
     building: Property, stripe_fake: RunningFake, client: Client
 ) -> None:
@@ -333,6 +367,38 @@ def test_replayed_debit_events_record_one_payment(
     assert invoice.amount_paid == Decimal("250.00")
 
 
+def test_a_replayed_setup_and_a_replayed_failure_act_once(
+    building: Property, stripe_fake: RunningFake, client: Client
+) -> None:
+    """Signed events as Stripe sends them, each twice and under a second event id (Stripe may send one
+    thing in several events), plus the resident's return racing the webhook: one enrolment, one failure."""
+    building.nsf_fee = Decimal("45.00")
+    building.save()
+    member(building, Role.MANAGER, email="gestionnaire@example.com")
+    p = payer(building)
+    enrolment = enrol(p, stripe_fake, client, number=PAD_ACCOUNT_FAILS)
+    setup = stripe_fake.fake.last_event("checkout.session.completed")
+    assert post_event(client, setup).json()["outcome"] == "duplicate"
+    assert post_event(client, {**setup, "id": setup["id"] + "_2"}).json()["outcome"] == "processed"
+    autopay.sync_setup_session(session_id=enrolment.setup_session_id)  # back from the setup page
+    assert AutopayEnrolment.objects.count() == 1
+    assert EmailMessage.objects.filter(kind="autopay_enrolled").count() == 1
+
+    invoice = next_invoice(p, days=10)
+    announce_and_debit(invoice)
+    seen = set(_setup_events(stripe_fake)) | {setup["id"]}
+    deliver_new_events(stripe_fake, client, seen)
+    failed = stripe_fake.fake.last_event("payment_intent.payment_failed")
+    assert post_event(client, failed).json()["outcome"] == "duplicate"
+    assert post_event(client, {**failed, "id": failed["id"] + "_2"}).json()["outcome"] == "processed"
+    assert Payment.objects.filter(invoice=invoice).count() == 1
+    assert Invoice.objects.filter(nsf_fee_of__isnull=False).count() == 1
+    assert EmailMessage.objects.filter(kind="autopay_failed").count() == 1
+    assert EmailMessage.objects.filter(kind="autopay_failed_staff").count() == 1
+    invoice.refresh_from_db()
+    assert (invoice.status, invoice.amount_paid) == (InvoiceStatus.OPEN, Decimal("0.00"))
+
+
 def test_an_intent_for_another_amount_is_a_problem_not_a_payment(
     building: Property, stripe_fake: RunningFake, client: Client
 ) -> None:
@@ -413,6 +479,143 @@ def test_the_portal_shows_the_agreement_and_refuses_to_enrol_without_accepting_i
     assert response.status_code == 302 and response["Location"].startswith(stripe_fake.url + "/pay/cs_")
 
 
+def test_without_online_payment_the_portal_neither_links_nor_offers_autopay(
+    building: Property, stripe_fake: RunningFake
+) -> None:
+    building.payments_enabled = False
+    building.save()
+    p = payer(building, language="en")
+    client = Client()
+    client.force_login(p.user)
+    home = client.get("/portal/").content.decode()
+    assert 'id="autopay-link"' not in home
+    page = client.get("/portal/autopay/")
+    assert page.status_code == 200
+    body = page.content.decode()
+    assert "does not take online payment at the moment" in body and "www.payments.ca" not in body
+    unit_id = p.invoice.unit_id
+    # A form kept open in another tab: refused with the same message, nothing set up.
+    response = client.post(
+        f"/portal/autopay/units/{unit_id}/enrol/",
+        {f"u{unit_id}-method": "acss_debit", f"u{unit_id}-agree": "on"},
+        follow=True,
+    )
+    assert response.status_code == 200
+    assert "does not take online payment at the moment" in response.content.decode()
+    assert not AutopayEnrolment.objects.exists() and not stripe_fake.fake.requests
+    # Only card and debit are online methods: cheques alone offer no automatic payment either.
+    building.payments_enabled = True
+    building.accepted_methods = ["cheque"]
+    building.save()
+    assert 'id="autopay-link"' not in client.get("/portal/").content.decode()
+    building.accepted_methods = ["card", "acss_debit", "cheque"]
+    building.save()
+    assert 'id="autopay-link"' in client.get("/portal/").content.decode()
+
+
+def test_an_enrolled_unit_still_sees_and_stops_autopay_after_online_payment_is_turned_off(
+    building: Property, stripe_fake: RunningFake, client: Client
+) -> None:
+    p = payer(building, language="en")
+    enrolment = enrol(p, stripe_fake, client)
+    building.payments_enabled = False
+    building.save()
+    resident = Client()
+    resident.force_login(p.user)
+    assert 'id="autopay-link"' in resident.get("/portal/").content.decode()
+    page = resident.get("/portal/autopay/").content.decode()
+    assert f"/portal/autopay/{enrolment.pk}/stop/" in page
+    assert resident.post(f"/portal/autopay/{enrolment.pk}/stop/").status_code == 302
+    assert AutopayEnrolment.objects.get().status == "stopped"
+    assert 'id="autopay-link"' not in resident.get("/portal/").content.decode()
+
+
+@pytest.mark.parametrize("include", [True, False], ids=["included", "left-out"])
+def test_the_resident_chooses_whether_the_invoices_already_open_are_debited(
+    building: Property, stripe_fake: RunningFake, client: Client, include: bool
+) -> None:
+    """« Inclure les factures déjà ouvertes » (decision 0038): offered when the unit has open invoices,
+    said plainly on the page and in the email; ticked, they are announced and debited 10 days later."""
+    p = payer(building, language="en", amount=Decimal("125.50"))  # p.invoice: open before enrolling
+    resident = Client()
+    resident.force_login(p.user)
+    unit_id = p.invoice.unit_id
+    page = resident.get("/portal/autopay/").content.decode()
+    assert "Include the invoices already open" in page
+    assert "This unit has 1 invoice open now ($125.50)." in page
+    assert "Not ticked: only the invoices published from now on are debited" in page
+    form = {f"u{unit_id}-method": "acss_debit", f"u{unit_id}-agree": "on"}
+    if include:
+        form[f"u{unit_id}-include_open"] = "on"
+    response = resident.post(f"/portal/autopay/units/{unit_id}/enrol/", form)
+    assert response.status_code == 302
+    session_id = response["Location"].rsplit("/", 1)[1]
+    post_event(client, stripe_fake.fake.complete_setup(session_id, method="acss_debit"))
+    enrolment = AutopayEnrolment.objects.get()
+    assert enrolment.include_open is include
+    page = resident.get("/portal/autopay/").content.decode()
+    email = EmailMessage.objects.get(kind="autopay_enrolled").body_text
+    if include:
+        assert "The invoices that were open when you turned it on are included." in page
+        assert "The invoices already open are included" in email
+    else:
+        assert "already open when you turned it on are not debited: pay them as usual." in page
+        assert "The invoices already open are not debited" in email
+
+    # The job on the day the notice is due (10 days before the due date, or today if that is past).
+    day = max(today_in(building.timezone), p.invoice.due_date - dt.timedelta(days=10))
+    run_autopay(now=at(day))
+    debit = AutopayDebit.objects.filter(invoice=p.invoice).first()
+    if not include:
+        assert debit is None
+        return
+    assert debit is not None and debit.amount == Decimal("125.50")
+    assert debit.debit_on == max(p.invoice.due_date, day + dt.timedelta(days=10))
+    assert EmailMessage.objects.filter(kind="autopay_notice").count() == 1
+    run_autopay(now=at(debit.debit_on))
+    deliver_new_events(stripe_fake, client, set(_setup_events(stripe_fake)))
+    p.invoice.refresh_from_db()
+    assert p.invoice.status == InvoiceStatus.PAID
+
+
+def test_no_choice_of_open_invoices_when_none_is_open(building: Property, stripe_fake: RunningFake) -> None:
+    p = payer(building, language="en")
+    Invoice.objects.filter(pk=p.invoice.pk).update(amount_paid=p.invoice.amount, status=InvoiceStatus.PAID)
+    resident = Client()
+    resident.force_login(p.user)
+    page = resident.get("/portal/autopay/").content.decode()
+    assert "Include the invoices already open" not in page and "Turn on automatic payment" in page
+
+
+def test_while_online_payment_is_off_no_new_debit_is_announced_and_the_announced_one_is_made(
+    building: Property, stripe_fake: RunningFake, client: Client
+) -> None:
+    p = payer(building, language="en")
+    enrol(p, stripe_fake, client)
+    announced = next_invoice(p, days=10, number=2)
+    today = today_in(building.timezone)
+    run_autopay(now=at(today))  # told the resident: debited on its due date
+    building.payments_enabled = False
+    building.save()
+    later = next_invoice(p, days=5, number=3)
+    run_autopay(now=at(today))
+    assert not AutopayDebit.objects.filter(invoice=later).exists()  # nothing new announced
+    resident = Client()
+    resident.force_login(p.user)
+    page = resident.get("/portal/autopay/").content.decode()
+    assert "no new debit is announced. A debit already announced is made as announced." in page
+    run_autopay(now=at(announced.due_date))
+    deliver_new_events(stripe_fake, client, set(_setup_events(stripe_fake)))
+    announced.refresh_from_db()
+    assert announced.status == InvoiceStatus.PAID  # as announced
+    assert EmailMessage.objects.filter(kind="autopay_notice").count() == 1
+    building.payments_enabled = True
+    building.save()
+    run_autopay(now=at(announced.due_date))
+    debit = AutopayDebit.objects.get(invoice=later)  # taken up again, with its own 10 days' notice
+    assert debit.debit_on == announced.due_date + dt.timedelta(days=10)
+
+
 def test_another_units_autopay_answers_404(
     building: Property, stripe_fake: RunningFake, client: Client
 ) -> None:
@@ -481,7 +684,20 @@ def test_concurrent_jobs_and_webhooks_record_one_payment_per_invoice(
         payments_enabled=True, accepted_methods=["card", "acss_debit"], next_invoice_number=10
     )
     p = payer(building, email=f"race{round_}@example.com")
-    enrol(p, stripe_fake, Client())
+    # The setup's event delivered three times at once (twice the same, once under another id).
+    url = autopay.start_enrolment(
+        user=p.user,
+        unit_id=p.invoice.unit_id,
+        method="acss_debit",
+        success_url=PORTAL + "?setup=done&session_id={CHECKOUT_SESSION_ID}",
+        cancel_url=PORTAL,
+    )
+    setup = stripe_fake.fake.complete_setup(url.rsplit("/", 1)[1], method="acss_debit")
+    bodies = [json.dumps(setup), json.dumps(setup), json.dumps({**setup, "id": setup["id"] + "_other"})]
+    statuses = _race([lambda body=body: post_event(Client(), body).status_code for body in bodies])
+    assert statuses == [200, 200, 200]
+    assert AutopayEnrolment.objects.filter(unit_id=p.invoice.unit_id).count() == 1
+    assert EmailMessage.objects.filter(kind="autopay_enrolled", to_email=p.user.email).count() == 1
     invoice = next_invoice(p, days=10)
     run_autopay(now=at(today_in(building.timezone)))
     # Two schedulers on the due date at once: one debit.

@@ -21,12 +21,15 @@ from logis.core.permissions import Role
 from logis.notifications.models import EmailMessage
 from logis.payments import autopay
 from logis.payments.autopay import run_autopay
+from logis.payments.fake_stripe_autopay import PAD_ACCOUNT_FAILS
 from logis.payments.models import AutopayDebit, AutopayEnrolment
 from logis.properties.models import Property
+from tests.api.conftest import ApiClient, token_for
 from tests.factories import PropertyFactory, member
 from tests.payments.stripe_fake import (  # noqa: F401 - stripe_fake is a fixture
     RunningFake,
     payer,
+    post_event,
     stripe_fake_fixture,
 )
 from tests.payments.test_autopay import at, enrol, next_invoice
@@ -205,3 +208,51 @@ def test_the_unit_page_offers_to_stop_and_links_to_every_unit(
     assert "/stop/" not in board
     payments = _manager(building).get(f"/p/{building.pk}/payments/").content.decode()
     assert f'href="/p/{building.pk}/payments/autopay/"' in payments
+
+
+def test_the_api_lists_enrolled_units_with_their_next_and_latest_debit(
+    building: Property, stripe_fake: RunningFake, client: Client
+) -> None:
+    first = payer(building, number=1)
+    enrol(first, stripe_fake, client, number=PAD_ACCOUNT_FAILS)
+    invoice = next_invoice(first, days=12, amount="250.00", number=20)
+    payer(building, number=2, email="paul@example.com")  # not enrolled
+    run_autopay(now=at(invoice.due_date - dt.timedelta(days=10)))
+    manager = member(building, Role.MANAGER, email="gestion@example.com")
+    api = ApiClient(token_for(manager))
+    answer = api.get(f"/properties/{building.pk}/autopay")
+    assert answer.status_code == 200, answer.content
+    (item,) = answer.json()["items"]
+    assert item["unit"] == {"id": first.invoice.unit_id, "number": "101"}
+    assert item["enrolled_by"] == "marie@example.com" and item["method"] == "acss_debit"
+    assert (item["next_debit_on"], item["next_debit_amount"]) == (invoice.due_date.isoformat(), "250.00")
+    assert item["last_debit_state"] == "scheduled" and item["include_open"] is False
+
+    run_autopay(now=at(invoice.due_date))
+    for event in stripe_fake.fake.events:
+        post_event(client, event)
+    (item,) = api.get(f"/properties/{building.pk}/autopay").json()["items"]
+    assert item["next_debit_on"] is None
+    assert (item["last_debit_state"], item["last_debit_failure"]) == ("failed", "insufficient_funds")
+    # Another property's list does not exist for this token.
+    other = PropertyFactory(name="Ailleurs")
+    assert api.get(f"/properties/{other.pk}/autopay").status_code == 404
+
+
+def test_each_enrolled_unit_shows_the_state_of_its_latest_debit(
+    building: Property, stripe_fake: RunningFake, client: Client
+) -> None:
+    first = payer(building, number=1)
+    enrol(first, stripe_fake, client, number=PAD_ACCOUNT_FAILS)
+    invoice = next_invoice(first, days=12, amount="250.00", number=20)
+    url = f"/p/{building.pk}/payments/autopay/"
+    manager = _manager(building, language="en")
+    run_autopay(now=at(invoice.due_date - dt.timedelta(days=10)))
+    run_autopay(now=at(invoice.due_date))
+    for event in stripe_fake.fake.events:
+        post_event(client, event)
+    page = manager.get(url).content.decode()
+    row = page.split('id="autopay-enrolments"', 1)[1].split("</tbody>", 1)[0]
+    assert "Failed" in row and "Insufficient funds" in row  # the unit's own latest debit, in its row
+    card = page.split('id="autopay-enrolments-phone"', 1)[1].split("</ul>", 1)[0]
+    assert "Failed" in card and "insufficient funds" in card  # the same on a phone

@@ -22,6 +22,7 @@ from django.utils import timezone
 
 from logis.core.errors import InvalidTransition, ValidationError
 from logis.core.models import AuditEvent
+from logis.core.permissions import Role
 from logis.invoicing.models import Invoice, InvoiceStatus
 from logis.invoicing.services import void_invoice
 from logis.ledger.models import AccountKind, JournalLine
@@ -262,11 +263,23 @@ def test_a_pre_authorized_debit_records_the_remittance_only_once_it_clears(
 def test_a_failed_debit_records_nothing_and_lets_the_resident_pay_again(
     building: Property, stripe_fake: RunningFake, client: Client
 ) -> None:
+    member(building, Role.MANAGER, email="gestion@example.com", language="fr")
+    member(building, Role.BOARD, email="conseil@example.com")
     p, older, newer = two_invoices(building)
     session_id = start(p, [older, newer])
     post_event(client, completed(stripe_fake, session_id, method="acss_debit"))
-    post_event(client, stripe_fake.fake.settle_debit(session_id, succeeded=False))
+    failed = stripe_fake.fake.settle_debit(session_id, succeeded=False)
+    post_event(client, failed)
+    post_event(client, failed)  # redelivered: told once
     assert not Remittance.objects.exists() and not Payment.objects.exists()
+    # The resident and the managers are told, each once, with both invoices still due (issue 13).
+    resident = EmailMessage.objects.get(kind="checkout_debit_failed")
+    assert resident.to_email == "marie@example.com" and "150,00" in resident.subject
+    assert f"#{older.number}" in resident.body_text and f"#{newer.number}" in resident.body_text
+    assert "/portal/" in resident.body_text
+    staff = EmailMessage.objects.get(kind="checkout_debit_failed_staff")
+    assert staff.to_email == "gestion@example.com"
+    assert "100,00" in staff.body_text and "50,00" in staff.body_text
     assert start(p, [older, newer]) != session_id
 
 

@@ -232,10 +232,21 @@ def test_a_failed_debit_is_recorded_as_failed_and_the_invoice_stays_open(
 ) -> None:
     building.accepted_methods = ["acss_debit"]
     building.save()
+    member(building, Role.MANAGER, email="gestion@example.com", language="en")
+    member(building, Role.BOARD, email="conseil@example.com")
     p = payer(building)
     session_id = _session_id(_checkout(p))
     post_event(client, stripe_fake.fake.complete_session(session_id, method="acss_debit"))
-    post_event(client, stripe_fake.fake.settle_debit(session_id, succeeded=False))
+    assert not EmailMessage.objects.filter(kind__startswith="checkout_debit_failed").exists()
+    failed = stripe_fake.fake.settle_debit(session_id, succeeded=False)
+    post_event(client, failed)
+    post_event(client, failed)  # redelivered: told once
+    # Both sides are told, each once, in their language (the board records no payment: not told).
+    resident = EmailMessage.objects.get(kind="checkout_debit_failed")
+    assert resident.to_email == "marie@example.com" and "refusé" in resident.subject
+    assert "Frais de condo" in resident.body_text and "125,50" in resident.body_text
+    staff = EmailMessage.objects.get(kind="checkout_debit_failed_staff")
+    assert staff.to_email == "gestion@example.com" and "refused" in staff.subject
     payment = Payment.objects.get()
     assert payment.status == PaymentStatus.FAILED
     p.invoice.refresh_from_db()

@@ -305,3 +305,23 @@ def test_a_signed_in_resident_pays_part_of_an_invoice(
     assert session["amount_total"] == 4550
     refused = resident_client.post(reverse("portal:pay", args=[invoice.pk]), {"amount": "0"})
     assert "Le montant minimal" in refused.content.decode()
+
+
+def test_paying_part_adds_no_fee_and_the_page_points_out_the_cheaper_debit(
+    resident_client: Client, prop: Property, unit: Unit, stripe_fake
+) -> None:  # type: ignore[no-untyped-def]
+    """Issue 13: no processing fee for the payer (no card surcharge to consumers in Quebec), and the page
+    says that the pre-authorized debit costs the syndicate less — only where the debit is offered."""
+    cheaper = "Payer par débit préautorisé (compte bancaire) coûte moins cher à votre syndicat"
+    invoice = open_invoice(prop, number=5, unit=unit, amount=Decimal("300.00"))
+    prop.accepted_methods = ["card", "acss_debit"]
+    prop.save()
+    page = resident_client.get(reverse("portal:invoice", args=[invoice.pk])).content.decode()
+    assert cheaper in page
+    resident_client.post(reverse("portal:pay", args=[invoice.pk]), {"amount": "1,00"})  # the least
+    [session] = stripe_fake.fake.sessions.values()
+    assert session["amount_total"] == 100  # 1,00 $ asked, 1,00 $ charged: nothing added
+    prop.accepted_methods = ["card"]
+    prop.save()
+    page = resident_client.get(reverse("portal:invoice", args=[invoice.pk])).content.decode()
+    assert cheaper not in page
