@@ -714,6 +714,25 @@ def test_concurrent_jobs_and_webhooks_record_one_payment_per_invoice(
     invoice.refresh_from_db()
     assert (invoice.status, invoice.amount_paid) == (InvoiceStatus.PAID, Decimal("250.00"))
     assert EmailMessage.objects.filter(kind="payment_receipt", invoice=invoice).count() == 1
+    # The bank revokes the mandate while the next invoice's debit is announced: its event delivered four
+    # times at once (twice under another id) stops autopay once and tells the resident once.
+    later = next_invoice(p, days=10, number=3)
+    run_autopay(now=at(today_in(building.timezone)))
+    assert AutopayDebit.objects.get(invoice=later).status == "scheduled"
+    enrolment = AutopayEnrolment.objects.get(unit_id=p.invoice.unit_id)
+    revoked = stripe_fake.fake.revoke_mandate(enrolment.mandate_id)
+    same, other = json.dumps(revoked), json.dumps({**revoked, "id": revoked["id"] + "_other"})
+    statuses = _race(
+        [lambda body=body: post_event(Client(), body).status_code for body in (same, same, other, other)]
+    )
+    assert statuses == [200, 200, 200, 200]
+    enrolment.refresh_from_db()
+    assert enrolment.status == "revoked"
+    assert AutopayDebit.objects.get(invoice=later).status == "cancelled"
+    assert EmailMessage.objects.filter(kind="autopay_revoked", to_email=p.user.email).count() == 1
+    assert AuditEvent.objects.filter(verb="autopay.revoked").count() == 1
+    run_autopay(now=at(later.due_date))
+    assert not Payment.objects.filter(invoice=later).exists()
 
 
 def test_the_demo_shows_an_enrolled_unit_and_a_failed_debit_offline(db: None, settings: Any) -> None:
