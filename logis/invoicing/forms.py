@@ -6,6 +6,7 @@ import datetime as dt
 import functools
 import html
 import uuid
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -56,14 +57,12 @@ class BootstrapMixin:
 
 
 class FastSelect(forms.Select):
-    """A select rendered in plain Python from ``fast_options``: 2,000 unit options through Django's widget
+    """A select rendered in plain Python from a ``UnitMenu``: 2,000 unit options through Django's widget
     templates (or even ``format_html``) cost tens of milliseconds on the Factures page."""
-
-    fast_options: list[tuple[str, str]]
 
     def __init__(self, attrs: dict[str, Any] | None = None) -> None:
         super().__init__(attrs)
-        self.fast_options = []
+        self.menu = UnitMenu("", frozenset({""}))
 
     def render(
         self, name: str, value: Any, attrs: dict[str, Any] | None = None, renderer: Any = None
@@ -71,22 +70,30 @@ class FastSelect(forms.Select):
         final = self.build_attrs(self.attrs, attrs)
         final["name"] = name
         chosen = "" if value is None else str(value)
-        options = _options_html(tuple((v, str(label)) for v, label in self.fast_options))
-        if any(v == chosen for v, _label in self.fast_options):
+        options = self.menu.options
+        if chosen in self.menu.values:
             mark = f'<option value="{html.escape(chosen)}">'
             options = options.replace(mark, f'<option value="{html.escape(chosen)}" selected>', 1)
         return mark_safe(f"<select{flatatt(final)}>{options}</select>")
 
 
+@dataclass(frozen=True)
+class UnitMenu:
+    """A unit list's ``<option>``s and the values they offer (the empty one included)."""
+
+    options: str
+    values: frozenset[str]
+
+
 @functools.lru_cache(maxsize=64)
-def _options_html(options: tuple[tuple[str, str], ...]) -> str:
-    """The ``<option>``s of a unit list, built once per distinct list (a property's units change rarely):
-    the Factures page then only marks the chosen one."""
-    return "".join(f'<option value="{html.escape(v)}">{html.escape(label)}</option>' for v, label in options)
-
-
-def unit_choices(units: list[tuple[int, str]], empty: str) -> list[tuple[str, str]]:
-    return [("", empty)] + [(str(pk), number) for pk, number in units]
+def unit_menu(units: tuple[tuple[int, str], ...], empty: str) -> UnitMenu:
+    """Built once per distinct unit list (a property's units change rarely): each request of the
+    Factures page then hashes its list of (id, number), finds the menu and only marks the chosen one."""
+    choices = [("", empty)] + [(str(pk), number) for pk, number in units]
+    return UnitMenu(
+        "".join(f'<option value="{html.escape(v)}">{html.escape(label)}</option>' for v, label in choices),
+        frozenset(v for v, _label in choices),
+    )
 
 
 class UnitField(forms.CharField):
@@ -95,20 +102,17 @@ class UnitField(forms.CharField):
     widget = FastSelect
     default_error_messages = {"invalid_choice": _("Choose a unit of this property.")}
 
-    def __init__(self, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self.valid_ids: set[str] = set()
-
     def set_units(self, units: list[tuple[int, str]], empty: str) -> None:
-        self.valid_ids = {str(pk) for pk, _number in units}
         widget: Any = self.widget
-        widget.fast_options = unit_choices(units, empty)
+        widget.menu = unit_menu(tuple(units), empty)
 
     def to_python(self, value: Any) -> int | None:  # type: ignore[override]
         text = super().to_python(value)
         if text in self.empty_values:
             return None
-        if text not in self.valid_ids:
+        widget: Any = self.widget
+        menu: UnitMenu = widget.menu
+        if text is None or text not in menu.values:
             raise forms.ValidationError(self.error_messages["invalid_choice"], code="invalid_choice")
         return int(text)
 
