@@ -140,7 +140,7 @@ def test_payments_csv_for_excel_fr_ca_and_xlsx_hold_the_same_signed_figures(
     response = _client(manager, "en").get(url, {"format": "xlsx"})
     assert response["Content-Type"] == "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     assert response["Content-Disposition"].endswith('.xlsx"')
-    sheet = load_workbook(io.BytesIO(response.content)).active
+    sheet = load_workbook(io.BytesIO(b"".join(response.streaming_content))).active
     values = list(sheet.iter_rows(values_only=True))
     assert values[0] == ("Date", "Unit", "Invoice number", "Kind", "Method", "Amount", "Reference")
     refund = next(r for r in values[1:] if r[3] == "Unit credit refund")
