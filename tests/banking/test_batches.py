@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import io
 import uuid
 from decimal import Decimal
 
 import pytest
 from django.test import Client
+from openpyxl import load_workbook  # type: ignore[import-untyped]
 
 from logis.banking import services
 from logis.banking.models import DepositBatch
@@ -91,6 +94,23 @@ def test_the_page_adds_rows_records_and_prints_the_slip() -> None:
     assert f"/p/{s.prop.pk}/bank/deposits/{batch.pk}/slip.pdf" in body
     pdf = pdf_text(client.get(f"/p/{s.prop.pk}/bank/deposits/{batch.pk}/slip.pdf"))
     assert "Bordereau de dépôt" in pdf and "0099" in pdf and "300,00" in pdf and "Signature" in pdf
+
+    # The slip also as a table for the treasurer's books (issue 11: every report also as XLSX and fr-CA CSV).
+    export = f"/p/{s.prop.pk}/bank/deposits/{batch.pk}/slip/export/"
+    assert f'href="{export}?format=xlsx"' in body and f'href="{export}?format=csv-fr"' in body
+    french = client.get(export, {"format": "csv-fr"})
+    assert "bordereau-de-depot" in french["Content-Disposition"]
+    lines = list(
+        csv.reader(io.StringIO(b"".join(french.streaming_content).decode("utf-8-sig")), delimiter=";")
+    )
+    assert lines[0] == ["Date du dépôt", "Unité", "Numéro du chèque", "Facture", "Montant"]
+    assert lines[1][:3] == [TODAY.isoformat(), "205", "0099"] and lines[1][4] == "300,00"
+    assert lines[-1] == ["", "", "", "Total, 1 chèque", "300,00"]
+    workbook = client.get(export, {"format": "xlsx"})
+    rows = list(
+        load_workbook(io.BytesIO(b"".join(workbook.streaming_content))).active.iter_rows(values_only=True)
+    )
+    assert rows[-1] == (None, None, None, "Total, 1 chèque", 300)
 
 
 def test_a_cheque_larger_than_any_one_invoice_is_split_over_the_units_invoices() -> None:
