@@ -278,7 +278,9 @@ def test_api_trial_balance_and_entries(prop: Property, treasurer) -> None:  # ty
     assert other.get(f"/properties/{prop.pk}/ledger/entries").status_code == 404
 
 
-def test_api_journal_entries_page_by_offset_and_by_cursor_without_gaps_or_repeats(prop: Property, treasurer) -> None:  # type: ignore[no-untyped-def]
+def test_api_journal_entries_page_by_offset_and_by_cursor_without_gaps_or_repeats(  # type: ignore[no-untyped-def]
+    prop: Property, treasurer
+) -> None:
     """Issue 11: `.../ledger/entries` is paged; walking it by offset or by cursor gives every entry once,
     newest first, and each entry balances."""
     for amount in ("100.00", "200.00", "300.00"):
