@@ -19,7 +19,7 @@ from logis.core.permissions import Action
 from logis.core.tabular import Cell, Column, Kind, Table, requested_format, table_response
 from logis.invoicing.models import InvoiceStatus
 from logis.payments import selectors as payment_selectors
-from logis.payments.models import METHOD_CHOICES, PaymentKind
+from logis.payments.models import CREDIT_METHOD, METHOD_CHOICES, PaymentKind
 from logis.properties.access import PropertyRequest, property_view
 from logis.reports import selectors
 
@@ -119,7 +119,10 @@ def invoices_csv(request: PropertyRequest) -> HttpResponse | StreamingHttpRespon
 @property_view(Action.VIEW_REPORTS)  # type: ignore[arg-type]  # streamed, not an HttpResponse
 def payments_csv(request: PropertyRequest) -> HttpResponse | StreamingHttpResponse:
     """Every succeeded payment, reversal and refund, and every unit credit refunded to a resident, by
-    date, with the money that moved: negative for what went back (the Paiements page's Net is their sum)."""
+    date, with the money that moved: negative for what went back (the Paiements page's Net is their sum).
+
+    The unit's credit applied to an invoice moves no money: its row has no Amount, its amount is in
+    « Credit applied » (so the Amount column still adds up to the Net; decision 0039)."""
     prop = request.property
     today = today_in(prop.timezone)
     columns = [
@@ -130,6 +133,7 @@ def payments_csv(request: PropertyRequest) -> HttpResponse | StreamingHttpRespon
         Column(_("Method"), width=24),
         Column(_("Amount"), Kind.MONEY),
         Column(_("Reference"), width=30),
+        Column(_("Credit applied"), Kind.MONEY),
     ]
     kinds = {value: str(label) for value, label in PaymentKind.choices}
     methods = {value: str(label) for value, label in METHOD_CHOICES}
@@ -147,6 +151,8 @@ def payments_csv(request: PropertyRequest) -> HttpResponse | StreamingHttpRespon
 
     def payment_rows() -> Iterator[tuple[dt.date, int, list[Cell]]]:
         for payment in selectors.payments_for_export(property=prop):
+            amount = payment_selectors.signed_amount(payment)
+            credit = payment.method == CREDIT_METHOD
             yield (
                 payment.paid_on,
                 0,
@@ -156,8 +162,9 @@ def payments_csv(request: PropertyRequest) -> HttpResponse | StreamingHttpRespon
                     payment.invoice.number,
                     kinds.get(payment.kind, payment.kind),
                     methods.get(payment.method, payment.method),
-                    payment_selectors.signed_amount(payment),
+                    None if credit else amount,
                     payment.reference,
+                    amount if credit else None,
                 ],
             )
 
@@ -174,6 +181,7 @@ def payments_csv(request: PropertyRequest) -> HttpResponse | StreamingHttpRespon
                     methods.get(entry.method, entry.method),
                     entry.amount,
                     "",
+                    None,
                 ],
             )
 
