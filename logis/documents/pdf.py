@@ -760,6 +760,7 @@ class SlipRow:
     cheque_number: str
     invoice: str
     amount: Decimal
+    cash: bool = False  # cash taken to the bank with the cheques (issue 11)
 
 
 @dataclass(frozen=True)
@@ -804,24 +805,30 @@ def render_deposit_slip_pdf(slip: DepositSlip) -> bytes:
         cells.append(
             [
                 _p(row.unit_number, st.body),
-                _p(row.cheque_number or "—", st.body),
+                _p(pgettext("deposit slip", "Cash") if row.cash else (row.cheque_number or "—"), st.body),
                 _p(row.invoice, st.body),
                 _p(format_amount(row.amount), st.amount),
             ]
         )
-    count = len(slip.rows)
-    cells.append(
-        [
-            _p(
-                translation.ngettext("Total, %(count)s cheque", "Total, %(count)s cheques", count)
-                % {"count": count},
-                st.strong,
-            ),
-            "",
-            "",
-            _p(format_amount(sum((r.amount for r in slip.rows), Decimal("0.00"))), st.amount_strong),
-        ]
-    )
+    cheques = [r for r in slip.rows if not r.cash]
+    count = len(cheques)
+    cheque_label = translation.ngettext("Total, %(count)s cheque", "Total, %(count)s cheques", count) % {
+        "count": count
+    }
+    total = sum((r.amount for r in slip.rows), Decimal("0.00"))
+    if len(cheques) < len(slip.rows):
+        # Cheques and cash together: each subtotal, then the total deposited.
+        cash_total = sum((r.amount for r in slip.rows if r.cash), Decimal("0.00"))
+        for label, amount in (
+            (cheque_label, total - cash_total),
+            (pgettext("deposit slip", "Cash"), cash_total),
+        ):
+            cells.append([_p(label, st.body), "", "", _p(format_amount(amount), st.amount)])
+        cells.append(
+            [_p(_("Total deposited"), st.strong), "", "", _p(format_amount(total), st.amount_strong)]
+        )
+    else:
+        cells.append([_p(cheque_label, st.strong), "", "", _p(format_amount(total), st.amount_strong)])
     story += [
         _table(
             cells,
