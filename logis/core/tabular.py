@@ -43,6 +43,7 @@ class Kind(StrEnum):
     MONEY = "money"
     DATE = "date"
     INTEGER = "integer"
+    NUMBER = "number"  # a decimal that is not money (a share, 12.3456 %): as many places as it has
 
 
 class Format(StrEnum):
@@ -61,7 +62,7 @@ class Column:
     def xlsx_width(self) -> int:
         if self.width is not None:
             return self.width
-        least = {Kind.MONEY: 14, Kind.DATE: 12, Kind.INTEGER: 10, Kind.TEXT: 16}[self.kind]
+        least = {Kind.MONEY: 14, Kind.DATE: 12, Kind.INTEGER: 10, Kind.NUMBER: 10, Kind.TEXT: 16}[self.kind]
         return min(max(len(self.header) + 2, least), MAX_WIDTH)
 
 
@@ -88,6 +89,9 @@ def _text(column: Column, value: Cell, *, decimal_comma: bool) -> str:
         return ""
     if column.kind == Kind.MONEY:
         text = plain_amount(Decimal(value))  # type: ignore[arg-type]
+        return text.replace(".", ",") if decimal_comma else text
+    if column.kind == Kind.NUMBER:
+        text = format(Decimal(value).normalize(), "f")  # type: ignore[arg-type]
         return text.replace(".", ",") if decimal_comma else text
     if column.kind == Kind.DATE:
         return value.isoformat() if isinstance(value, dt.date) else str(value)
@@ -169,6 +173,8 @@ def _xlsx_writer(sheet: object, column: Column, factory: type) -> Callable[[Cell
         return lambda value: value
     if column.kind == Kind.INTEGER:
         return lambda value: int(value)  # type: ignore[arg-type]
+    if column.kind == Kind.NUMBER:
+        return lambda value: Decimal(value)  # type: ignore[arg-type]
 
     def text(value: Cell) -> object:
         value = str(value)
