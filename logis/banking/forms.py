@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from logis.banking import parsing
 from logis.core.forms import AmountField, DateField, StyledForm
+from logis.properties.models import PaymentMethod
 
 BANK_CHOICES = [
     ("", _("OFX/QFX file (any bank)")),
@@ -114,6 +115,15 @@ class DepositBatchForm(StyledForm):
 
 class ChequeRowForm(StyledForm):
     unit = forms.TypedChoiceField(label=_("Unit"), required=False, coerce=int, empty_value=None)
+    # Cheques and cash taken to the bank together are one deposit slip (issue 11).
+    method = forms.ChoiceField(
+        label=_("Method"),
+        choices=[
+            (PaymentMethod.CHEQUE.value, PaymentMethod.CHEQUE.label),
+            (PaymentMethod.CASH.value, PaymentMethod.CASH.label),
+        ],
+        required=False,
+    )
     cheque_number = forms.CharField(label=_("Cheque number"), max_length=30, required=False)
     amount = AmountField(label=_("Amount"), max_length=32, required=False)
 

@@ -240,12 +240,17 @@ def confirm_matches(
 
 # --- Deposit batches -----------------------------------------------------------------------------------
 
+DEPOSIT_METHODS = (PaymentMethod.CHEQUE, PaymentMethod.CASH)
+
 
 @dataclass
 class ChequeRow:
+    """One line of a deposit: a cheque (its number, if written) or cash."""
+
     unit_id: int | None
     cheque_number: str
     amount: Decimal | None
+    method: str = PaymentMethod.CHEQUE
 
 
 def _invoice_for_cheque(unit: Unit, amount: Decimal, taken: dict[int, Decimal]) -> Invoice | None:
@@ -306,6 +311,10 @@ def record_deposit_batch(
                 errors[f"rows-{i}-amount"] = _("The amount must be greater than 0 $.")
             if len(row.cheque_number) > 30:
                 errors[f"rows-{i}-cheque_number"] = _("At most 30 characters.")
+            if row.method not in DEPOSIT_METHODS:
+                errors[f"rows-{i}-method"] = _("Choose cheque or cash.")
+            elif row.method == PaymentMethod.CASH and row.cheque_number.strip():
+                errors[f"rows-{i}-cheque_number"] = _("Cash has no cheque number: leave it empty.")
             if unit is None or row.amount is None or row.amount <= 0:
                 continue
             invoice = _invoice_for_cheque(unit, row.amount, taken)
@@ -362,7 +371,7 @@ def record_deposit_batch(
                         actor=actor,
                         amount=row.amount,
                         paid_on=deposited_on,
-                        method=PaymentMethod.CHEQUE,
+                        method=row.method,
                         reference=cheque_words[i] if row.cheque_number.strip() else deposit_word,
                         note=deposit_word,
                         request_token=uuid.uuid5(_BATCH_NAMESPACE, f"{request_token}:{i}"),
@@ -383,7 +392,7 @@ def record_deposit_batch(
                     actor=actor,
                     amount=row.amount,
                     paid_on=deposited_on,
-                    method=PaymentMethod.CHEQUE,
+                    method=row.method,
                     reference=cheque_words[i] if row.cheque_number.strip() else deposit_word,
                     note=deposit_word,
                     request_token=uuid.uuid5(_BATCH_NAMESPACE, f"{request_token}:{i}"),

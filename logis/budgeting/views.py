@@ -7,10 +7,10 @@ from decimal import Decimal
 from typing import Any
 
 from django.contrib import messages
-from django.http import HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpResponse, HttpResponseRedirect, StreamingHttpResponse
 from django.shortcuts import render
 from django.urls import reverse
-from django.utils.translation import get_language, ngettext
+from django.utils.translation import get_language, ngettext, pgettext
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
@@ -20,6 +20,7 @@ from logis.core.dates import today_in
 from logis.core.errors import InvalidTransition, ValidationError
 from logis.core.forms import add_service_errors
 from logis.core.permissions import Action
+from logis.core.tabular import Cell, Column, Kind, Table, requested_format, table_response
 from logis.finances.models import Budget, BudgetStatus
 from logis.finances.selectors import ensure_finance_defaults
 from logis.properties.access import PropertyRequest, property_view
@@ -315,4 +316,41 @@ def assessment_detail(request: PropertyRequest, assessment_id: int) -> HttpRespo
             "instalments": instalments,
             "invoices": assessments.assessment_invoices(assessment),
         },
+    )
+
+
+@property_view()  # type: ignore[arg-type]  # may be streamed
+def budget_contributions_export(
+    request: PropertyRequest, budget_id: int
+) -> HttpResponse | StreamingHttpResponse:
+    """The contributions table as the page shows it (each unit's yearly and monthly part per fund, the
+    totals row equal to the budget), as CSV, fr-CA CSV or XLSX for the assembly's documents."""
+    prop = request.property
+    budget = budget_reads.get_budget(prop, budget_id)
+    table, error = _table_or_error(budget)
+    if table is None:
+        raise Http404(error)
+    yearly, monthly = _("Yearly"), _("Monthly")
+    columns = [Column(pgettext("invoice", "Unit")), Column(_("Share (%)"), Kind.NUMBER)]
+    for fund in table.funds:
+        columns += [
+            Column(f"{fund.name} — {yearly}", Kind.MONEY),
+            Column(f"{fund.name} — {monthly}", Kind.MONEY),
+        ]
+    total = pgettext("invoice card", "Total")
+    columns += [Column(f"{total} — {yearly}", Kind.MONEY), Column(f"{total} — {monthly}", Kind.MONEY)]
+    rows: list[list[Cell]] = []
+    for row in table.rows:
+        cells: list[Cell] = [row.number, row.share]
+        for y, m in row.pairs:
+            cells += [y, m]
+        rows.append([*cells, row.yearly_total, row.monthly_total])
+    totals: list[Cell] = [total, None]
+    for fund in table.funds:
+        totals += [fund.budget, fund.monthly_total]
+    rows.append([*totals, table.total, table.monthly_total])
+    return table_response(
+        Table(title=_("Contributions by unit"), columns=columns, rows=rows),
+        filename=f"{_('contributions')}-{prop.pk}-{budget.fiscal_year}",
+        fmt=requested_format(request),
     )

@@ -35,6 +35,7 @@ class SlipRow:
     cheque_number: str
     invoice: str
     amount: Decimal
+    cash: bool = False  # cash taken to the bank with the cheques (issue 11)
 
 
 @dataclass(frozen=True)
@@ -77,24 +78,30 @@ def render_deposit_slip_pdf(slip: DepositSlip) -> bytes:
         cells.append(
             [
                 para(row.unit_number, st.body),
-                para(row.cheque_number or "—", st.body),
+                para(pgettext("deposit slip", "Cash") if row.cash else (row.cheque_number or "—"), st.body),
                 para(row.invoice, st.body),
                 para(format_amount(row.amount), st.amount),
             ]
         )
-    count = len(slip.rows)
-    cells.append(
-        [
-            para(
-                translation.ngettext("Total, %(count)s cheque", "Total, %(count)s cheques", count)
-                % {"count": count},
-                st.strong,
-            ),
-            "",
-            "",
-            para(format_amount(sum((r.amount for r in slip.rows), Decimal("0.00"))), st.amount_strong),
-        ]
-    )
+    cheques = [r for r in slip.rows if not r.cash]
+    count = len(cheques)
+    cheque_label = translation.ngettext("Total, %(count)s cheque", "Total, %(count)s cheques", count) % {
+        "count": count
+    }
+    total = sum((r.amount for r in slip.rows), Decimal("0.00"))
+    if len(cheques) < len(slip.rows):
+        # Cheques and cash together: each subtotal, then the total deposited.
+        cash_total = sum((r.amount for r in slip.rows if r.cash), Decimal("0.00"))
+        for label, amount in (
+            (cheque_label, total - cash_total),
+            (pgettext("deposit slip", "Cash"), cash_total),
+        ):
+            cells.append([para(label, st.body), "", "", para(format_amount(amount), st.amount)])
+        cells.append(
+            [para(_("Total deposited"), st.strong), "", "", para(format_amount(total), st.amount_strong)]
+        )
+    else:
+        cells.append([para(cheque_label, st.strong), "", "", para(format_amount(total), st.amount_strong)])
     story += [
         ruled_table(cells, [WIDTH * 0.14, WIDTH * 0.2, WIDTH * 0.46, WIDTH * 0.2], total=True),
         Spacer(1, 36),

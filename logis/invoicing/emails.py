@@ -27,6 +27,7 @@ from logis.core import charter
 from logis.core.dates import long_date
 from logis.core.links import portal_invoice_url
 from logis.core.money import format_amount
+from logis.finances.selectors import tax_registration
 from logis.invoicing.lines import lines_for_documents
 from logis.invoicing.models import Invoice, InvoiceStatus
 from logis.notifications.delivery import SEND_LEASE
@@ -119,6 +120,9 @@ def render_invoice_published(*, invoice: Invoice, resident: Resident, language: 
 def _render_invoice_published(
     *, invoice: Invoice, resident: Resident, language: str, pay_link: str
 ) -> tuple[str, str, str]:
+    lines = lines_for_documents(invoice, language)
+    # Taxes are shown with the syndicate's registration numbers, as on the PDF (issue 11).
+    taxed = any(line["taxes"] for line in lines)
     with translation.override(language):
         # One line, whatever the title holds: a header never carries a line break.
         subject = _("New invoice — %(title)s") % {"title": " ".join(invoice.title.split())}
@@ -135,7 +139,8 @@ def _render_invoice_published(
             "due_date": long_date(invoice.due_date, language),
             "description": invoice.description.strip(),
             "link": invoice_link(invoice),
-            "lines": lines_for_documents(invoice, language),
+            "lines": lines,
+            "tax_registration": tax_registration(invoice.property) if taxed else None,
             "pay_link": pay_link,
             "pay_link_days": settings.PAY_LINK_DAYS,
         }

@@ -6,6 +6,7 @@ from logis.reports import chart_views, income, ledger_exports, ledger_views, vie
 app_name = "reports"
 
 urlpatterns = [
+    path("aging/export/", views.aging_export, name="aging_export"),
     path("invoices.csv", views.invoices_csv, name="invoices_csv"),
     path("payments.csv", views.payments_csv, name="payments_csv"),
     path("invoice-lines.csv", invoice_lines_csv, name="invoice_lines_csv"),

@@ -19,7 +19,7 @@ from logis.core.permissions import Action
 from logis.core.tabular import Cell, Column, Kind, Table, requested_format, table_response
 from logis.invoicing.models import InvoiceStatus
 from logis.payments import selectors as payment_selectors
-from logis.payments.models import METHOD_CHOICES, PaymentKind
+from logis.payments.models import CREDIT_METHOD, METHOD_CHOICES, PaymentKind
 from logis.properties.access import PropertyRequest, property_view
 from logis.reports import selectors
 
@@ -41,6 +41,35 @@ def reports(request: PropertyRequest) -> HttpResponse:
         request,
         "reports/reports.html",
         {"today": today, "totals": totals, "page": page, "rows": rows, "buckets": selectors.BUCKETS},
+    )
+
+
+@property_view(Action.VIEW_REPORTS)  # type: ignore[arg-type]  # streamed, not an HttpResponse
+def aging_export(request: PropertyRequest) -> HttpResponse | StreamingHttpResponse:
+    """The aging of balances due as the page shows it, every unit owing something (not one page of
+    them) and a totals row; the same SQL as the page, streamed."""
+    prop = request.property
+    today = today_in(prop.timezone)
+    totals = selectors.aging_totals(property=prop, today=today)
+    columns = [
+        Column(_("Unit")),
+        Column(_("Primary resident"), width=30),
+        *[Column(str(bucket.label), Kind.MONEY) for bucket in selectors.BUCKETS],
+        Column(_("Total"), Kind.MONEY),
+    ]
+    total_label = _("Total")
+
+    def rows() -> Iterator[list[Cell]]:
+        for unit in selectors.aging_by_unit(property=prop, today=today).iterator(chunk_size=2000):
+            amounts: list[Cell] = list(selectors.unit_buckets(unit))
+            yield [unit.number, unit.resident_name or "", *amounts, unit.total]  # type: ignore[attr-defined]
+        yield [total_label, "", *[bucket.amount for bucket in totals.buckets], totals.amount]
+
+    name = _("aging")  # the file name: age-des-comptes-<property>-<date>.csv
+    return table_response(
+        Table(title=_("Aging of balances due"), columns=columns, rows=rows()),
+        filename=f"{name}-{prop.pk}-{today.isoformat()}",
+        fmt=requested_format(request),
     )
 
 
@@ -90,7 +119,10 @@ def invoices_csv(request: PropertyRequest) -> HttpResponse | StreamingHttpRespon
 @property_view(Action.VIEW_REPORTS)  # type: ignore[arg-type]  # streamed, not an HttpResponse
 def payments_csv(request: PropertyRequest) -> HttpResponse | StreamingHttpResponse:
     """Every succeeded payment, reversal and refund, and every unit credit refunded to a resident, by
-    date, with the money that moved: negative for what went back (the Paiements page's Net is their sum)."""
+    date, with the money that moved: negative for what went back (the Paiements page's Net is their sum).
+
+    The unit's credit applied to an invoice moves no money: its row has no Amount, its amount is in
+    « Credit applied » (so the Amount column still adds up to the Net; decision 0039)."""
     prop = request.property
     today = today_in(prop.timezone)
     columns = [
@@ -101,6 +133,7 @@ def payments_csv(request: PropertyRequest) -> HttpResponse | StreamingHttpRespon
         Column(_("Method"), width=24),
         Column(_("Amount"), Kind.MONEY),
         Column(_("Reference"), width=30),
+        Column(_("Credit applied"), Kind.MONEY),
     ]
     kinds = {value: str(label) for value, label in PaymentKind.choices}
     methods = {value: str(label) for value, label in METHOD_CHOICES}
@@ -118,6 +151,8 @@ def payments_csv(request: PropertyRequest) -> HttpResponse | StreamingHttpRespon
 
     def payment_rows() -> Iterator[tuple[dt.date, int, list[Cell]]]:
         for payment in selectors.payments_for_export(property=prop):
+            amount = payment_selectors.signed_amount(payment)
+            credit = payment.method == CREDIT_METHOD
             yield (
                 payment.paid_on,
                 0,
@@ -127,8 +162,9 @@ def payments_csv(request: PropertyRequest) -> HttpResponse | StreamingHttpRespon
                     payment.invoice.number,
                     kinds.get(payment.kind, payment.kind),
                     methods.get(payment.method, payment.method),
-                    payment_selectors.signed_amount(payment),
+                    None if credit else amount,
                     payment.reference,
+                    amount if credit else None,
                 ],
             )
 
@@ -145,6 +181,7 @@ def payments_csv(request: PropertyRequest) -> HttpResponse | StreamingHttpRespon
                     methods.get(entry.method, entry.method),
                     entry.amount,
                     "",
+                    None,
                 ],
             )
 

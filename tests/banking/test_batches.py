@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import io
 import uuid
 from decimal import Decimal
 
 import pytest
 from django.test import Client
+from openpyxl import load_workbook  # type: ignore[import-untyped]
 
 from logis.banking import services
 from logis.banking.models import DepositBatch
@@ -92,6 +95,23 @@ def test_the_page_adds_rows_records_and_prints_the_slip() -> None:
     pdf = pdf_text(client.get(f"/p/{s.prop.pk}/bank/deposits/{batch.pk}/slip.pdf"))
     assert "Bordereau de dépôt" in pdf and "0099" in pdf and "300,00" in pdf and "Signature" in pdf
 
+    # The slip also as a table for the treasurer's books (issue 11: every report also as XLSX and fr-CA CSV).
+    export = f"/p/{s.prop.pk}/bank/deposits/{batch.pk}/slip/export/"
+    assert f'href="{export}?format=xlsx"' in body and f'href="{export}?format=csv-fr"' in body
+    french = client.get(export, {"format": "csv-fr"})
+    assert "bordereau-de-depot" in french["Content-Disposition"]
+    lines = list(
+        csv.reader(io.StringIO(b"".join(french.streaming_content).decode("utf-8-sig")), delimiter=";")
+    )
+    assert lines[0] == ["Date du dépôt", "Unité", "Mode", "Numéro du chèque", "Facture", "Montant"]
+    assert lines[1][:4] == [TODAY.isoformat(), "205", "Chèque", "0099"] and lines[1][5] == "300,00"
+    assert lines[-1] == ["", "", "", "", "Total, 1 chèque", "300,00"]
+    workbook = client.get(export, {"format": "xlsx"})
+    rows = list(
+        load_workbook(io.BytesIO(b"".join(workbook.streaming_content))).active.iter_rows(values_only=True)
+    )
+    assert rows[-1] == (None, None, None, None, "Total, 1 chèque", 300)
+
 
 def test_a_cheque_larger_than_any_one_invoice_is_split_over_the_units_invoices() -> None:
     s = syndicate()
@@ -110,3 +130,45 @@ def test_a_cheque_larger_than_any_one_invoice_is_split_over_the_units_invoices()
     assert "0500" in slip and "#2" in slip and "#4" in slip and "500,00" in slip
     page = client.get(f"/p/{s.prop.pk}/bank/deposits/{batch.pk}/").content.decode()
     assert f"/payments/several-invoices/{item.remittance.pk}/receipt/" in page
+
+
+def test_cash_taken_with_the_cheques_is_on_the_same_slip_with_its_own_subtotal() -> None:
+    """Issue 11: a deposit slip « of cheques and cash received together »."""
+    s = syndicate()
+    client = Client()
+    client.force_login(s.manager)
+    url = f"/p/{s.prop.pk}/bank/deposits/new/"
+    token = client.get(url).context["form"].initial["token"]
+    data = {
+        "token": token,
+        "rows": "5",
+        "deposited_on": TODAY.isoformat(),
+        "rows-0-unit": s.units["101"].pk,
+        "rows-0-method": "cheque",
+        "rows-0-cheque_number": "0457",
+        "rows-0-amount": "300,00",
+        "rows-1-unit": s.units["205"].pk,
+        "rows-1-method": "cash",
+        "rows-1-cheque_number": "12",
+        "rows-1-amount": "100,00",
+    }
+    refused = client.post(url, data)
+    assert refused.status_code == 400 and not Payment.objects.exists()
+    assert "Le comptant n&#x27;a pas de numéro de chèque" in refused.content.decode()
+    assert client.post(url, {**data, "rows-1-cheque_number": ""}).status_code == 302
+    cash = Payment.objects.get(invoice=s.invoices[3])
+    assert cash.method == "cash" and cash.amount == Decimal("100.00") and cash.reference == "Dépôt 1"
+    batch = DepositBatch.objects.get()
+    body = client.get(f"/p/{s.prop.pk}/bank/deposits/{batch.pk}/slip/").content.decode()
+    for text in ("Comptant", "Total, 1 chèque", "Total déposé", "400,00"):
+        assert text in body, text
+    pdf = pdf_text(client.get(f"/p/{s.prop.pk}/bank/deposits/{batch.pk}/slip.pdf"))
+    assert "Comptant 100,00 $" in pdf and "Total, 1 chèque 300,00 $" in pdf and "Total déposé 400,00 $" in pdf
+    export = client.get(f"/p/{s.prop.pk}/bank/deposits/{batch.pk}/slip/export/", {"format": "csv-fr"})
+    lines = list(
+        csv.reader(io.StringIO(b"".join(export.streaming_content).decode("utf-8-sig")), delimiter=";")
+    )
+    assert lines[0] == ["Date du dépôt", "Unité", "Mode", "Numéro du chèque", "Facture", "Montant"]
+    assert [line[4:] for line in lines[-3:]] == [
+        ["Total, 1 chèque", "300,00"], ["Comptant", "100,00"], ["Total déposé", "400,00"],
+    ]  # fmt: skip

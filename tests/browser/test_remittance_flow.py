@@ -1,11 +1,14 @@
 """One cheque for three invoices of a unit, in a real browser, in French and English, on a desktop and a
 390 px phone (decision 0032): from the unit page the manager enters the cheque, previews the imputation
 Logis proposes (oldest amounts first), records it, and the receipt lists each invoice paid, the amount
-applied to it and the rule that applied it."""
+applied to it and the rule that applied it. Then the resident who wrote the cheque signs in to the portal,
+opens « Reçu » on one of the invoices, and reads the one receipt with the imputation: in French, or for an
+English reader of this Quebec property, French first with the English beside (s. 57)."""
 
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Callable
 from decimal import Decimal
 
@@ -24,6 +27,7 @@ from tests.factories import (
     PropertyFactory,
     ResidentFactory,
     UnitFactory,
+    UserFactory,
     member,
     open_invoice,
 )
@@ -49,6 +53,7 @@ WORDS = {
         "oldest": "Montant dû le plus ancien d'abord",
         "credit": f"50,00{NBSP}$",
         "receipt": "Reçu nº",
+        "portal_receipt": "Reçu",
     },
     "en": {
         "button": "Record one payment for several invoices",
@@ -64,6 +69,7 @@ WORDS = {
         "oldest": "Oldest amount due first",
         "credit": "$50.00",
         "receipt": "Receipt no.",
+        "portal_receipt": "Receipt",
     },
 }
 
@@ -85,7 +91,10 @@ def test_a_manager_records_one_cheque_that_pays_three_invoices(
     manager = member(prop, Role.MANAGER, email="gestionnaire@example.com")
     User.objects.filter(pk=manager.pk).update(language=language)
     unit = Unit.objects.get(pk=UnitFactory(property=prop, number="101").pk)
-    marie = ResidentFactory(property=prop, name="Marie Tremblay", email="marie@example.com")
+    resident_user = UserFactory(email="marie@example.com", language=language)
+    marie = ResidentFactory(
+        property=prop, name="Marie Tremblay", email="marie@example.com", user=resident_user
+    )
     OccupancyFactory(unit=unit, resident=marie, is_primary=True)
     for number, amount, days in [(1, "100.00", -60), (2, "200.00", -30), (3, "300.00", 5)]:
         open_invoice(
@@ -127,3 +136,20 @@ def test_a_manager_records_one_cheque_that_pays_three_invoices(
     remittance = Remittance.objects.get()
     assert remittance.payments.count() == 3 and remittance.excess == Decimal("50.00")
     assert not Invoice.objects.filter(unit=unit).exclude(status=InvoiceStatus.PAID).exists()
+
+    # The resident's side: the portal's « Reçu » of an invoice is the one receipt, with the imputation.
+    page.context.clear_cookies()
+    login(page, "marie@example.com", PASSWORD)
+    first = Invoice.objects.get(unit=unit, number=1)
+    page.goto(f"/portal/invoices/{first.pk}/")
+    page.locator("#invoice-payments").get_by_role("link", name=w["portal_receipt"]).click()
+    expect(page).to_have_url(re.compile(rf"/portal/several-invoices/{remittance.pk}/$"))
+    french_rule = WORDS["fr"]["rule"]
+    expect(page.get_by_text(french_rule)).to_be_visible()
+    if language == "en":  # French first, the English beside it, never English alone (s. 57)
+        expect(page.get_by_text(WORDS["en"]["rule"])).to_be_visible()
+    for number in (1, 2, 3):
+        expect(
+            page.get_by_role("table").get_by_role("row").filter(has_text=f"Frais de condo {number}")
+        ).to_have_count(1)
+    _clean(page, width)

@@ -3,12 +3,15 @@ confirmation, permissions (board members read, never change; other properties an
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import io
 from decimal import Decimal
 
 import pytest
 from django.test import Client
 from django.urls import reverse
+from openpyxl import load_workbook  # type: ignore[import-untyped]
 
 from logis.accounts.models import User
 from logis.core.dates import today_in
@@ -71,6 +74,45 @@ def test_budget_pages_show_the_table_then_confirm_then_create_the_dues(
     adopted = manager_client.get(reverse("budgets:detail", args=[prop.pk, budget.pk])).content.decode()
     assert "Frais récurrents" in adopted
     assert "contributions-total" in adopted
+
+
+def test_the_contributions_table_downloads_with_totals_equal_to_the_budget(
+    prop: Property, manager_client: Client, units: list[Unit], fund_by_kind: dict[str, Fund]
+) -> None:
+    """Issue 11: every report also as XLSX and as a fr-CA CSV — the contributions table too."""
+    year = today_in(prop.timezone).year + 1
+    manager_client.post(
+        reverse("budgets:create", args=[prop.pk]), budget_post(fund_by_kind, "100 000,00", "5 000,00", year)
+    )
+    budget = Budget.objects.get(property=prop)
+    page = manager_client.get(reverse("budgets:detail", args=[prop.pk, budget.pk])).content.decode()
+    url = reverse("budgets:contributions_export", args=[prop.pk, budget.pk])
+    assert f'href="{url}?format=xlsx"' in page and "Exporter les cotisations" in page
+    french = manager_client.get(url, {"format": "csv-fr"})
+    assert "cotisations" in french["Content-Disposition"]
+    rows = list(
+        csv.reader(io.StringIO(b"".join(french.streaming_content).decode("utf-8-sig")), delimiter=";")
+    )
+    assert rows[0][:4] == [
+        "Unité",
+        "Quote-part (%)",
+        "Fonds d'exploitation — Annuelle",
+        "Fonds d'exploitation — Mensuelle",
+    ]
+    assert rows[-1][0] == "Total" and rows[-1][-2] == "105000,00"
+    operating = rows[0].index("Fonds d'exploitation — Annuelle")
+    assert sum(Decimal(r[operating].replace(",", ".")) for r in rows[1:-1]) == Decimal("100000.00")
+    assert len(rows) == len(units) + 2
+    workbook = manager_client.get(url, {"format": "xlsx"})
+    values = list(
+        load_workbook(io.BytesIO(b"".join(workbook.streaming_content))).active.iter_rows(values_only=True)
+    )
+    assert values[-1][0] == "Total" and values[-1][-2] == 105000
+    other = PropertyFactory(name="Ailleurs")
+    assert (
+        manager_client.get(reverse("budgets:contributions_export", args=[other.pk, budget.pk])).status_code
+        == 404
+    )
 
 
 def test_board_members_read_budgets_but_change_nothing(

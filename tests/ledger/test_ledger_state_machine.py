@@ -12,21 +12,32 @@ and credit) and replaced — and after every step reads the database:
 4. bank and Stripe clearing hold exactly the money that moved (received - reversed - refunded - credit
    refunded, by where it went), and revenue per category, GST and QST equal the lines of the invoices
    in force (``logis.reports.ledger_rebuild.ledger_mismatches`` compares them all);
-5. the journal is never changed: the entries seen at one step are still there, line for line, later.
+5. the journal is never changed: the entries seen at one step are still there, line for line, later;
+6. every figure a person reads equals the ledger (issue 11, « Figures that agree »): the Factures cards
+   (open + overdue) and the aging total are the receivable, each unit's aging row is its receivable, each
+   unit's statement closing balance and the portal balance of its resident are its receivable less its
+   unit credit, the Paiements « Net » is the money in the bank and Stripe clearing, and so are the sum of
+   ``payments.csv`` and the API's payment totals; ``invoices.csv``'s balances and the API's cards add up
+   to the receivable, and the API's trial balance is the trial balance.
 """
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import io
 import itertools
 from decimal import Decimal
 from typing import cast
 
 import pytest
+from django.test import Client, override_settings
+from django.urls import reverse
 from hypothesis import HealthCheck, Phase, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
 
+from logis.accounts.models import User
 from logis.core.dates import today_in
 from logis.core.errors import DomainError
 from logis.core.permissions import Role
@@ -36,18 +47,24 @@ from logis.imports.services import apply_import, preview_import
 from logis.invoicing import services as invoicing
 from logis.invoicing.lines import LineInput
 from logis.invoicing.models import Invoice, InvoiceStatus
+from logis.invoicing.selectors import invoice_summary
 from logis.invoicing.totals import invoice_total_mismatches
 from logis.ledger.models import AccountKind, JournalLine
-from logis.ledger.selectors import balances_by_unit, trial_balance, unbalanced_entries
+from logis.ledger.selectors import balances_by_account, balances_by_unit, trial_balance, unbalanced_entries
 from logis.payments import credits, stripe_events
 from logis.payments.checkout import cents
 from logis.payments.models import CREDIT_METHOD, CheckoutSession, Payment, PaymentKind, PaymentStatus
 from logis.payments.online_refunds import record_charge_refunded, refunded_so_far
+from logis.payments.selectors import property_payment_totals
 from logis.payments.services import record_payment, refund_payment, reverse_payment
 from logis.payments.totals import payment_total_mismatches
-from logis.properties.models import Property, Unit
+from logis.portal.selectors import portal_overview
+from logis.properties.models import Property, Resident, Unit
 from logis.reports.ledger_rebuild import ledger_mismatches
-from tests.factories import PropertyFactory, member
+from logis.reports.selectors import aging_by_unit, aging_totals
+from logis.statements.selectors import unit_statement
+from tests.api.conftest import ApiClient, token_for
+from tests.factories import PropertyFactory, UserFactory, member
 from tests.imports.helpers import csv_bytes
 
 CENT = Decimal("0.01")
@@ -79,6 +96,10 @@ class Ledger(RuleBasedStateMachine):
         self.parking.save(update_fields=["taxable"])
         self.seen: dict[int, tuple[int, int, Decimal, Decimal]] = {}
         self.units: list[Unit] = []
+        self.portal: dict[int, User] = {}
+        self.client = Client()
+        self.client.force_login(member(self.prop, Role.TREASURER, language="en"))
+        self.api = ApiClient(token_for(self.actor), "en")
 
     # --- helpers -----------------------------------------------------------------------------
 
@@ -129,6 +150,7 @@ class Ledger(RuleBasedStateMachine):
         self._import(opening, self.today - dt.timedelta(days=back))
         self.units = list(Unit.objects.filter(property=self.prop).order_by("number"))
         assert len(self.units) == 2
+        self._residents()
 
     @rule(unit=st.integers(0, 1), balance=signed)
     def replace_opening_balance(self, unit: int, balance: Decimal) -> None:
@@ -281,6 +303,21 @@ class Ledger(RuleBasedStateMachine):
         except DomainError:
             return
 
+    def _csv(self, name: str) -> list[dict[str, str]]:
+        response = self.client.get(reverse(f"reports:{name}", args=[self.prop.pk]))
+        text = b"".join(response.streaming_content).decode("utf-8-sig")
+        return list(csv.DictReader(io.StringIO(text)))
+
+    def _residents(self) -> None:
+        """A portal login for the resident of each unit, who sees the unit's balance there."""
+        for resident in Resident.objects.filter(property=self.prop, user__isnull=True):
+            resident.user = cast(User, UserFactory(language="fr"))
+            resident.save(update_fields=["user"])
+        for unit in self.units:
+            user = Resident.objects.get(occupancies__unit=unit, occupancies__is_primary=True).user
+            assert user is not None
+            self.portal[unit.pk] = user
+
     # --- invariants --------------------------------------------------------------------------
 
     @invariant()
@@ -308,6 +345,53 @@ class Ledger(RuleBasedStateMachine):
         assert payment_total_mismatches(self.prop.pk) == []
 
     @invariant()
+    def every_figure_equals_the_ledger(self) -> None:
+        if not self.units:
+            return
+        receivable = balances_by_unit(property=self.prop, kind=AccountKind.RECEIVABLE)
+        unit_credit = balances_by_unit(property=self.prop, kind=AccountKind.UNIT_CREDIT)
+        owed = sum(receivable.values(), ZERO)
+        accounts = balances_by_account(property=self.prop)
+        money = sum(
+            (
+                v
+                for (kind, _c), v in accounts.items()
+                if kind in (AccountKind.BANK, AccountKind.STRIPE_CLEARING)
+            ),
+            ZERO,
+        )
+        # Factures cards and aging.
+        cards = invoice_summary(self.prop, self.today)
+        assert cards.open.amount + cards.overdue.amount == owed, "Factures cards"
+        assert aging_totals(property=self.prop, today=self.today).amount == owed, "aging total"
+        aging = {u.pk: u.total for u in aging_by_unit(property=self.prop, today=self.today)}  # type: ignore[attr-defined]
+        assert aging == {pk: v for pk, v in receivable.items() if v}, "aging by unit"
+        # Each unit's statement and its resident's portal.
+        for unit in self.units:
+            position = receivable.get(unit.pk, ZERO) + unit_credit.get(unit.pk, ZERO)
+            statement = unit_statement(unit=unit, start=self.today - dt.timedelta(days=400), end=self.today)
+            assert statement.closing_balance == position, f"statement of {unit.number}"
+            portal = portal_overview(user=self.portal[unit.pk])
+            assert portal.balance_due - portal.credit == position, f"portal of {unit.number}"
+        # Paiements « Net », payments.csv, invoices.csv.
+        assert property_payment_totals(property=self.prop)["net"] == money, "Paiements Net"
+        assert sum((Decimal(r["Amount"]) for r in self._csv("payments_csv") if r["Amount"]), ZERO) == money, (
+            "payments.csv"
+        )
+        assert sum((Decimal(r["Balance due"]) for r in self._csv("invoices_csv")), ZERO) == owed, (
+            "invoices.csv"
+        )
+        # The API.
+        base = f"/properties/{self.prop.pk}"
+        api_cards = self.api.get(f"{base}/invoices/summary").json()
+        assert Decimal(api_cards["open"]["amount"]) + Decimal(api_cards["overdue"]["amount"]) == owed, (
+            "API cards"
+        )
+        assert Decimal(self.api.get(f"{base}/payments").json()["totals"]["net"]) == money, "API net"
+        tb = self.api.get(f"{base}/ledger/trial-balance").json()
+        assert tb["total_debit"] == tb["total_credit"], "API trial balance"
+
+    @invariant()
     def journal_never_changes(self) -> None:
         for line in JournalLine.objects.filter(entry__property=self.prop):
             now = (line.entry_id, line.account_id, line.debit, line.credit)
@@ -319,6 +403,7 @@ class Ledger(RuleBasedStateMachine):
 
 @pytest.mark.slow
 @pytest.mark.django_db
+@override_settings(API_RATE_LIMIT_PER_MINUTE=0)  # hundreds of API reads a minute: the test's, not abuse
 def test_any_sequence_of_money_events_keeps_the_ledger_balanced_and_equal_to_the_records() -> None:
     Ledger.TestCase.settings = settings(
         max_examples=25,

@@ -19,8 +19,9 @@ from logis.accounts.models import User
 from logis.core.dates import today_in
 from logis.invoicing.models import Invoice, InvoiceStatus
 from logis.invoicing.services import void_invoice
-from logis.payments.credits import refund_credit
+from logis.payments.credits import apply_credit, refund_credit
 from logis.payments.models import Payment
+from logis.payments.selectors import property_payment_totals
 from logis.payments.services import record_payment, reverse_payment
 from logis.properties.models import Property, Unit
 from tests.factories import InvoiceFactory, UnitFactory
@@ -115,12 +116,30 @@ def test_payments_csv_has_the_credit_refund_row_negative(prop: Property, moved: 
     rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode("utf-8-sig"))))
     body = rows[1:]
     today = today_in(prop.timezone).isoformat()
-    assert [today, "305", "", "Remboursement de crédit de l'unité", "Chèque", "-80.00", ""] in body
+    assert [today, "305", "", "Remboursement de crédit de l'unité", "Chèque", "-80.00", "", ""] in body
     assert sorted(Decimal(r[5]) for r in body) == sorted(
         Decimal(a) for a in ["500.00", "200.00", "-80.00", "50.00", "-50.00"]
     )
     # The file adds up to the page's Net.
     assert sum(Decimal(r[5]) for r in body) == Decimal("620.00")
+
+
+def test_credit_applied_moves_no_money_so_payments_csv_still_adds_up_to_the_net(
+    prop: Property, moved: Unit, manager: User
+) -> None:
+    """The unit's credit (120 left) applied to a new invoice is a row of the file with its amount under
+    « Crédit appliqué », not under « Montant »: the Amount column still adds up to the page's Net."""
+    fourth = _invoice(prop, moved, 4, "40.00")
+    apply_credit(
+        property=prop, unit_id=moved.pk, invoice_id=fourth.pk, amount=Decimal("40.00"), actor=manager
+    )
+    response = _client(manager, "fr").get(reverse("reports:payments_csv", args=[prop.pk]))
+    rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode("utf-8-sig"))))
+    assert rows[0][-1] == "Crédit appliqué"
+    applied = [r for r in rows[1:] if r[4] == "Crédit au compte"]
+    assert len(applied) == 1 and applied[0][5] == "" and applied[0][7] == "40.00"
+    assert sum(Decimal(r[5]) for r in rows[1:] if r[5]) == Decimal("620.00")
+    assert property_payment_totals(property=prop)["net"] == Decimal("620.00")
 
 
 def test_payments_csv_for_excel_fr_ca_and_xlsx_hold_the_same_signed_figures(
@@ -132,7 +151,16 @@ def test_payments_csv_for_excel_fr_ca_and_xlsx_hold_the_same_signed_figures(
     assert raw.startswith(b"\xef\xbb\xbf")
     assert response["Content-Disposition"].endswith('-excel.csv"')
     rows = list(csv.reader(io.StringIO(raw.decode("utf-8-sig")), delimiter=";"))
-    assert rows[0] == ["Date", "Unité", "Numéro de facture", "Type", "Mode", "Montant", "Référence"]
+    assert rows[0] == [
+        "Date",
+        "Unité",
+        "Numéro de facture",
+        "Type",
+        "Mode",
+        "Montant",
+        "Référence",
+        "Crédit appliqué",
+    ]
     amounts = [r[5] for r in rows[1:]]
     assert "-80,00" in amounts and "500,00" in amounts
     assert sum(Decimal(a.replace(",", ".")) for a in amounts) == Decimal("620.00")
@@ -140,9 +168,18 @@ def test_payments_csv_for_excel_fr_ca_and_xlsx_hold_the_same_signed_figures(
     response = _client(manager, "en").get(url, {"format": "xlsx"})
     assert response["Content-Type"] == "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     assert response["Content-Disposition"].endswith('.xlsx"')
-    sheet = load_workbook(io.BytesIO(response.content)).active
+    sheet = load_workbook(io.BytesIO(b"".join(response.streaming_content))).active
     values = list(sheet.iter_rows(values_only=True))
-    assert values[0] == ("Date", "Unit", "Invoice number", "Kind", "Method", "Amount", "Reference")
+    assert values[0] == (
+        "Date",
+        "Unit",
+        "Invoice number",
+        "Kind",
+        "Method",
+        "Amount",
+        "Reference",
+        "Credit applied",
+    )
     refund = next(r for r in values[1:] if r[3] == "Unit credit refund")
     assert refund[0] == dt.datetime.combine(today_in(prop.timezone), dt.time())
     assert refund[5] == -80 and refund[2] is None

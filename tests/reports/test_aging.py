@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import io
 from decimal import Decimal
 from typing import Any
 
 import pytest
 from django.test import Client
 from django.urls import reverse
+from openpyxl import load_workbook  # type: ignore[import-untyped]
 
 from logis.core.dates import today_in
 from logis.invoicing.models import InvoiceStatus
@@ -180,6 +183,48 @@ def test_empty_state_when_nothing_is_owed(prop: Property, manager_client: Client
     assert 'id="aging-units"' not in html
 
 
+def test_the_aging_downloads_as_csv_fr_ca_csv_and_xlsx_with_the_pages_figures(
+    prop: Property, manager_client: Client
+) -> None:
+    """Issue 11: every report also as XLSX and as a CSV a French-Canadian Excel opens (`;`, 1234,50)."""
+    unit = UnitFactory(property=prop, number="204")
+    OccupancyFactory(
+        unit=unit, resident=ResidentFactory(property=prop, name="Élise Tremblay"), is_primary=True
+    )
+    open_invoice(
+        prop, number=1, unit=unit, amount=Decimal("1234.50"), due_date=_today(prop) - dt.timedelta(days=40)
+    )
+    open_invoice(
+        prop, number=2, amount=Decimal("100.00"), amount_paid=Decimal("40.00"), due_date=_today(prop)
+    )
+    page = manager_client.get(reverse("properties:reports", args=[prop.pk]), HTTP_ACCEPT_LANGUAGE="fr")
+    url = reverse("reports:aging_export", args=[prop.pk])
+    assert f'href="{url}?format=xlsx"' in page.content.decode()
+    assert "Exporter l'âge des comptes" in page.content.decode()
+
+    french = manager_client.get(url, {"format": "csv-fr"}, HTTP_ACCEPT_LANGUAGE="fr")
+    assert (
+        french["Content-Disposition"].endswith('-excel.csv"')
+        and "age-des-comptes" in french["Content-Disposition"]
+    )
+    rows = list(
+        csv.reader(io.StringIO(b"".join(french.streaming_content).decode("utf-8-sig")), delimiter=";")
+    )
+    assert rows[0] == ["Unité", "Résident principal", "Non échu", "1–30 jours", "31–60 jours", "61–90 jours",
+                       "Plus de 90 jours", "Total"]  # fmt: skip
+    assert ["204", "Élise Tremblay", "0,00", "0,00", "1234,50", "0,00", "0,00", "1234,50"] in rows
+    totals = selectors.aging_totals(property=prop, today=_today(prop))
+    assert rows[-1] == ["Total", "", "60,00", "0,00", "1234,50", "0,00", "0,00", "1294,50"]
+    assert totals.amount == Decimal("1294.50")
+
+    workbook = manager_client.get(url, {"format": "xlsx"})
+    sheet = load_workbook(io.BytesIO(b"".join(workbook.streaming_content))).active
+    values = list(sheet.iter_rows(values_only=True))
+    assert values[0][:3] == ("Unité", "Résident principal", "Non échu")
+    assert values[-1] == ("Total", None, 60, 0, 1234.5, 0, 0, 1294.5)
+    assert sheet.cell(row=2, column=8).number_format == "#,##0.00"
+
+
 VIEWERS = {"admin", "manager", "treasurer", "board"}
 CASES = [
     Case(
@@ -192,6 +237,12 @@ CASES = [
         "invoices csv",
         "get",
         lambda w: reverse("reports:invoices_csv", args=[w.prop.pk]),
+        members_may(VIEWERS, ok=200),
+    ),
+    Case(
+        "aging export",
+        "get",
+        lambda w: reverse("reports:aging_export", args=[w.prop.pk]),
         members_may(VIEWERS, ok=200),
     ),
     Case(

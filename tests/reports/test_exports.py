@@ -134,10 +134,30 @@ def test_payments_csv_in_both_languages(prop: Property, manager: User) -> None:
     raw, rows = _read(response)
     assert raw.startswith(b"\xef\xbb\xbf")
     assert "paiements-" in response["Content-Disposition"]
-    assert rows[0] == ["Date", "Unité", "Numéro de facture", "Type", "Mode", "Montant", "Référence"]
-    assert rows[1:] == [["2026-01-15", invoice.unit.number, "4", "Paiement", "Chèque", "150.00", "'-chq 42"]]
+    assert rows[0] == [
+        "Date",
+        "Unité",
+        "Numéro de facture",
+        "Type",
+        "Mode",
+        "Montant",
+        "Référence",
+        "Crédit appliqué",
+    ]
+    assert rows[1:] == [
+        ["2026-01-15", invoice.unit.number, "4", "Paiement", "Chèque", "150.00", "'-chq 42", ""]
+    ]
     _, english = _read(_client(manager, "en").get(reverse("reports:payments_csv", args=[prop.pk])))
-    assert english[0] == ["Date", "Unit", "Invoice number", "Kind", "Method", "Amount", "Reference"]
+    assert english[0] == [
+        "Date",
+        "Unit",
+        "Invoice number",
+        "Kind",
+        "Method",
+        "Amount",
+        "Reference",
+        "Credit applied",
+    ]
     assert english[1][3:5] == [str(PaymentKind.PAYMENT.label), "Cheque"]
 
 

@@ -111,7 +111,9 @@ def test_income_exports_hold_the_same_figures(fiscal: Property, manager: User) -
     raw = b"".join(client.get(url, {"year": "2026", "format": "csv-fr"}).streaming_content)
     french = list(csv.reader(io.StringIO(raw.decode("utf-8-sig")), delimiter=";"))
     assert french[-1][-1] == "690,00" and french[-1][2] == "650,00"  # May: 500 of fees, 150 special
-    book = load_workbook(io.BytesIO(client.get(url, {"year": "2026", "format": "xlsx"}).content))
+    book = load_workbook(
+        io.BytesIO(b"".join(client.get(url, {"year": "2026", "format": "xlsx"}).streaming_content))
+    )
     values = list(book.active.iter_rows(values_only=True))
     assert values[-1][-1] == 690 and values[-1][2] == 650
     assert len(values[0]) == 15  # fund, category, 12 months, total

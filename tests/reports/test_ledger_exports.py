@@ -139,7 +139,9 @@ def test_journal_date_range_and_formats(prop: Property, treasurer, client: Clien
     assert any(r["Débit"] == "1234,56" for r in rows), "decimal comma"
     _entries_balance(rows, "Écriture", "Débit", "Crédit", comma=True)
 
-    book = load_workbook(io.BytesIO(client.get(url, {"start": "", "end": "", "format": "xlsx"}).content))
+    book = load_workbook(
+        io.BytesIO(b"".join(client.get(url, {"start": "", "end": "", "format": "xlsx"}).streaming_content))
+    )
     sheet = book.active
     values = list(sheet.iter_rows(values_only=True))
     header, data = values[0], values[1:]
@@ -189,7 +191,7 @@ def test_qbo_file_has_qbo_headers_and_balanced_journal_numbers(
 def test_trial_balance_and_fund_balances_downloads(prop: Property, treasurer, client: Client) -> None:  # type: ignore[no-untyped-def]
     books(prop, treasurer)
     tb = client.get(reverse("reports:trial_balance_export", args=[prop.pk]), {"format": "xlsx"})
-    rows = list(load_workbook(io.BytesIO(tb.content)).active.iter_rows(values_only=True))
+    rows = list(load_workbook(io.BytesIO(b"".join(tb.streaming_content))).active.iter_rows(values_only=True))
     assert rows[0] == ("Code", "Compte", "Débit", "Crédit")
     assert rows[-1][1] == "Total" and rows[-1][2] == rows[-1][3]
     funds = client.get(reverse("reports:fund_balances_export", args=[prop.pk]), {"format": "csv-fr"})
