@@ -15,7 +15,7 @@ from typing import Any
 
 from django.db import models
 from django.db.models import Case, Count, F, Q, Sum, Value, When
-from django.db.models.functions import Coalesce, Round
+from django.db.models.functions import Coalesce, Round, TruncMonth
 
 from logis.invoicing.models import Invoice, InvoiceStatus, InvoiceTotal
 
@@ -98,13 +98,15 @@ def due_buckets(property_id: int, today: dt.date, soon_until: dt.date | None = N
 def recomputed(
     property_id: int | None = None,
 ) -> dict[tuple[int, str, dt.date], tuple[int, Decimal, Decimal, int]]:
-    """The summary rows as the invoices give them now (one GROUP BY), keyed by (property, status, due)."""
+    """The summary rows as the invoices give them now (one GROUP BY), keyed by (property, status, row
+    date): an open invoice's due date, else the first day of its due date's month (``row_date``)."""
     invoices = (
         Invoice.objects.all() if property_id is None else Invoice.objects.filter(property_id=property_id)
     )
     rows = (
         invoices.order_by()
-        .values("property_id", "status", "due_date")
+        .annotate(row_date=row_date())
+        .values("property_id", "status", "row_date")
         .annotate(
             n=Count("id"),
             a=Sum("amount"),
@@ -113,9 +115,35 @@ def recomputed(
         )
     )
     return {
-        (r["property_id"], r["status"], r["due_date"]): (r["n"], _cents(r["a"]), _cents(r["ap"]), r["sc"])
+        (r["property_id"], r["status"], _day(r["row_date"])): (
+            r["n"],
+            _cents(r["a"]),
+            _cents(r["ap"]),
+            r["sc"],
+        )
         for r in rows
     }
+
+
+def _day(value: dt.date | str) -> dt.date:
+    """The row date as a date: PostgreSQL's month truncation inside a CASE comes back as a timestamp,
+    SQLite's as text."""
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, str):
+        return dt.date.fromisoformat(value[:10])
+    return value
+
+
+def row_date() -> Any:
+    """The date of an invoice's summary row, as the triggers key it (migration 0010, decision 0040): an
+    open invoice's due date (« En retard », « À échoir » and the aging need it to the day), else the first
+    day of the month of its due date (paid, void and draft rows are only ever summed whole)."""
+    return Case(
+        When(status=InvoiceStatus.OPEN, then=F("due_date")),
+        default=TruncMonth("due_date", output_field=models.DateField()),
+        output_field=models.DateField(),
+    )
 
 
 def stored(

@@ -86,7 +86,9 @@ class Payment(models.Model):
             ),
         ]
         indexes = [
-            models.Index(fields=["property", "-paid_on"]),
+            # The newest first (dashboard, Paiements, API): the id breaks ties within a day, so LIMIT stops
+            # after a page instead of sorting every payment of the last day (1,501 in the bench).
+            models.Index(fields=["property", "-paid_on", "-id"]),
             models.Index(fields=["invoice"]),
             # The dashboard counts debits still clearing: a handful among hundreds of thousands.
             models.Index(fields=["property"], condition=Q(status="pending"), name="payment_pending"),

@@ -9,6 +9,7 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
 from io import StringIO
+from typing import cast
 
 import pytest
 from django.core.management import CommandError, call_command
@@ -23,6 +24,7 @@ from logis.invoicing.totals import invoice_total_mismatches
 from logis.payments.models import Payment, PaymentTotal
 from logis.payments.services import record_payment, reverse_payment
 from logis.payments.totals import payment_total_mismatches
+from logis.properties.models import Property
 from logis.reports.selectors import aging_totals
 from tests.factories import InvoiceFactory, PropertyFactory, UnitFactory, member
 
@@ -96,7 +98,9 @@ def test_verify_summaries_prints_each_difference_and_fails() -> None:
 def test_the_migration_fills_the_summaries_of_existing_invoices() -> None:
     from importlib import import_module
 
-    fill = import_module("logis.invoicing.migrations.0009_invoice_totals").FILL
+    by_month = import_module("logis.invoicing.migrations.0010_invoice_totals_by_month")
+    key = by_month.PG_KEY if connection.vendor == "postgresql" else by_month.SQLITE_KEY
+    fill = by_month.FILL.format(key=key)
     prop = PropertyFactory()
     InvoiceFactory(property=prop, status=InvoiceStatus.OPEN, number=1, amount=D("60.00"))
     InvoiceFactory(
@@ -106,6 +110,36 @@ def test_the_migration_fills_the_summaries_of_existing_invoices() -> None:
     assert invoice_total_mismatches() != []
     with connection.cursor() as cursor:
         cursor.execute(fill)
+    assert invoice_total_mismatches() == []
+
+
+@pytest.mark.django_db
+def test_paid_void_and_draft_rows_are_one_per_month_and_open_rows_one_per_due_date() -> None:
+    """Decision 0040: only open rows need their day (« En retard » starts the day after it)."""
+    prop = cast(Property, PropertyFactory())
+    days = [dt.date(2026, 3, d) for d in (2, 9, 16, 23, 30)]
+    invoices = [
+        InvoiceFactory(property=prop, status=InvoiceStatus.OPEN, number=n, amount=D("10.00"), due_date=day)
+        for n, day in enumerate(days, 1)
+    ]
+    assert InvoiceTotal.objects.filter(property=prop).count() == 5
+    for invoice in invoices[:4]:
+        Invoice.objects.filter(pk=invoice.pk).update(status=InvoiceStatus.PAID, amount_paid=D("10.00"))
+    rows = {(t.status, t.due_date, t.invoice_count) for t in InvoiceTotal.objects.filter(property=prop)}
+    assert rows >= {(InvoiceStatus.PAID, dt.date(2026, 3, 1), 4), (InvoiceStatus.OPEN, days[4], 1)}
+    assert InvoiceTotal.objects.filter(property=prop, invoice_count__gt=0).count() == 2
+    # A reversal puts an invoice back on its own day, and the month's paid row loses it.
+    Invoice.objects.filter(pk=invoices[1].pk).update(status=InvoiceStatus.OPEN, amount_paid=D("0.00"))
+    assert (
+        InvoiceTotal.objects.get(property=prop, status=InvoiceStatus.OPEN, due_date=days[1]).invoice_count
+        == 1
+    )
+    assert InvoiceTotal.objects.get(property=prop, status=InvoiceStatus.PAID).invoice_count == 3
+    # A paid invoice moved to another day of the month stays in its row; to another month, it moves.
+    Invoice.objects.filter(pk=invoices[0].pk).update(due_date=dt.date(2026, 3, 31))
+    Invoice.objects.filter(pk=invoices[2].pk).update(due_date=dt.date(2026, 4, 1))
+    paid = {t.due_date: t.invoice_count for t in InvoiceTotal.objects.filter(property=prop, status="paid")}
+    assert paid == {dt.date(2026, 3, 1): 2, dt.date(2026, 4, 1): 1}
     assert invoice_total_mismatches() == []
 
 
