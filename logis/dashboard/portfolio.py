@@ -8,10 +8,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db.models import Q
+from django.db.models import BooleanField, Case, Q, Sum, Value, When
 
 from logis.core.dates import today_in
-from logis.invoicing import totals
 from logis.invoicing.models import InvoiceStatus, InvoiceTotal
 from logis.invoicing.selectors import ZERO, Card
 from logis.properties.models import Property, Resident, Unit
@@ -41,37 +40,42 @@ def portfolio_summaries(properties: list[Property]) -> dict[int, PropertySummary
     if not properties:
         return {}
     # The summary rows of the open and draft invoices (by status and due date, ``InvoiceTotal``, kept with
-    # the invoices: docs/decisions/0033): a few hundred rows per property, not its history.
+    # the invoices: docs/decisions/0033), summed per property, status and « due before its local today »
+    # in one GROUP BY (at most three rows per property, decision 0040), then added up here.
     past_due = Q(pk__in=[])
     for zone in sorted({p.timezone for p in properties}):
         past_due |= Q(property__timezone=zone, due_date__lt=today_in(zone))
-    past_due &= Q(status=InvoiceStatus.OPEN)
-    upcoming = Q(status=InvoiceStatus.OPEN) & ~past_due
-    is_draft = Q(status=InvoiceStatus.DRAFT)
     rows = (
         InvoiceTotal.objects.filter(
             property__in=[p.pk for p in properties], status__in=[InvoiceStatus.OPEN, InvoiceStatus.DRAFT]
         )
-        .values("property_id")
-        .order_by("property_id")
         .annotate(
-            open_amount=totals.balance_sum(upcoming),
-            open_count=totals.count_sum(upcoming),
-            open_settled_count=totals.settled_sum(past_due),
-            overdue_amount=totals.balance_sum(past_due),
-            overdue_count=totals.count_sum(past_due, owed_only=True),
-            draft_amount=totals.amount_sum(is_draft),
-            draft_count=totals.count_sum(is_draft),
+            past=Case(When(past_due, then=Value(True)), default=Value(False), output_field=BooleanField())
         )
+        .order_by()
+        .values("property_id", "status", "past")
+        .annotate(n=Sum("invoice_count"), a=Sum("amount"), ap=Sum("amount_paid"), sc=Sum("settled_count"))
     )
-    return {
-        row["property_id"]: PropertySummary(
-            open=Card(_cents(row["open_amount"]), row["open_count"] + row["open_settled_count"]),
-            overdue=Card(_cents(row["overdue_amount"]), row["overdue_count"]),
-            drafts=Card(_cents(row["draft_amount"]), row["draft_count"]),
+    sums: dict[int, dict[str, Card]] = {}
+    for row in rows:
+        cards = sums.setdefault(
+            row["property_id"], {"open": Card(ZERO, 0), "overdue": Card(ZERO, 0), "drafts": Card(ZERO, 0)}
         )
-        for row in rows
-    }
+        count, amount, paid, settled = row["n"] or 0, _cents(row["a"]), _cents(row["ap"]), row["sc"] or 0
+        if row["status"] == InvoiceStatus.DRAFT:
+            cards["drafts"] = _plus(cards["drafts"], amount, count)
+        elif row["past"]:
+            # Open and due before today: those with a balance due are overdue (``overdue_q``); the
+            # settled ones count as open, with nothing left to pay.
+            cards["overdue"] = _plus(cards["overdue"], amount - paid, count - settled)
+            cards["open"] = _plus(cards["open"], ZERO, settled)
+        else:
+            cards["open"] = _plus(cards["open"], amount - paid, count)
+    return {pk: PropertySummary(c["open"], c["overdue"], c["drafts"]) for pk, c in sums.items()}
+
+
+def _plus(card: Card, amount: Decimal, count: int) -> Card:
+    return Card(card.amount + amount, card.count + count)
 
 
 @dataclass
