@@ -3,8 +3,12 @@ invoice page is built here once, for the portal's pages, the emails and the PDF 
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from django.conf import settings
 from django.urls import reverse
+
+_PLACEHOLDER = 987_654_320
 
 
 def absolute_url(path: str) -> str:
@@ -26,3 +30,28 @@ def portal_invoice_url(invoice_id: int) -> str:
 def manager_invoice_url(property_id: int, invoice_id: int) -> str:
     """An invoice's page on the property's side, as an absolute address (emails to the managers)."""
     return absolute_url(reverse("invoicing:detail", args=[property_id, invoice_id]))
+
+
+def path_maker(name: str, arity: int = 1) -> Callable[..., str]:
+    """``name``'s path for many rows at once: reversed once with placeholder ids, then filled in with each
+    row's integer ids. A list of 300 properties reversing its link 300 times spent about 10 ms in the URL
+    resolver (decision 0041); the result is the same string ``reverse`` gives."""
+    placeholders = [str(_PLACEHOLDER + i) for i in range(arity)]
+    path = reverse(name, args=placeholders)
+    parts: list[str] = []
+    for placeholder in placeholders:
+        before, found, path = path.partition(placeholder)
+        if not found:
+            raise ValueError(f"{name}: an argument does not appear in its path")
+        parts.append(before)
+    parts.append(path)
+
+    def make(*ids: int) -> str:
+        if len(ids) != arity:
+            raise TypeError(f"{name} takes {arity} ids")
+        out = parts[0]
+        for value, part in zip(ids, parts[1:], strict=True):
+            out += str(int(value)) + part
+        return out
+
+    return make

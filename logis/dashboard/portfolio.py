@@ -16,11 +16,12 @@ from logis.invoicing.selectors import ZERO, Card
 from logis.properties.models import Property, Resident, Unit
 
 SEARCH_LIMIT = 25
+CENT = Decimal("0.01")
 SEARCH_MIN = 2
 
 
-def _cents(value: object) -> Decimal:
-    return Decimal(str(value or 0)).quantize(Decimal("0.01"))
+def _cents(card: Card) -> Card:
+    return Card(card.amount.quantize(CENT), card.count)
 
 
 @dataclass(frozen=True)
@@ -42,9 +43,16 @@ def portfolio_summaries(properties: list[Property]) -> dict[int, PropertySummary
     # The summary rows of the open and draft invoices (by status and due date, ``InvoiceTotal``, kept with
     # the invoices: docs/decisions/0033), summed per property, status and « due before its local today »
     # in one GROUP BY (at most three rows per property, decision 0040), then added up here.
-    past_due = Q(pk__in=[])
-    for zone in sorted({p.timezone for p in properties}):
-        past_due |= Q(property__timezone=zone, due_date__lt=today_in(zone))
+    zones: dict[str, list[int]] = {}
+    for p in properties:
+        zones.setdefault(p.timezone, []).append(p.pk)
+    if len(zones) == 1:
+        # The usual case, one time zone: no condition on the property, so no join to it.
+        past_due = Q(due_date__lt=today_in(next(iter(zones))))
+    else:
+        past_due = Q(pk__in=[])
+        for zone, ids in sorted(zones.items()):
+            past_due |= Q(property_id__in=ids, due_date__lt=today_in(zone))
     rows = (
         InvoiceTotal.objects.filter(
             property__in=[p.pk for p in properties], status__in=[InvoiceStatus.OPEN, InvoiceStatus.DRAFT]
@@ -61,7 +69,7 @@ def portfolio_summaries(properties: list[Property]) -> dict[int, PropertySummary
         cards = sums.setdefault(
             row["property_id"], {"open": Card(ZERO, 0), "overdue": Card(ZERO, 0), "drafts": Card(ZERO, 0)}
         )
-        count, amount, paid, settled = row["n"] or 0, _cents(row["a"]), _cents(row["ap"]), row["sc"] or 0
+        count, amount, paid, settled = row["n"] or 0, row["a"] or ZERO, row["ap"] or ZERO, row["sc"] or 0
         if row["status"] == InvoiceStatus.DRAFT:
             cards["drafts"] = _plus(cards["drafts"], amount, count)
         elif row["past"]:
@@ -71,7 +79,9 @@ def portfolio_summaries(properties: list[Property]) -> dict[int, PropertySummary
             cards["open"] = _plus(cards["open"], ZERO, settled)
         else:
             cards["open"] = _plus(cards["open"], amount - paid, count)
-    return {pk: PropertySummary(c["open"], c["overdue"], c["drafts"]) for pk, c in sums.items()}
+    return {
+        pk: PropertySummary(*(_cents(c[k]) for k in ("open", "overdue", "drafts"))) for pk, c in sums.items()
+    }
 
 
 def _plus(card: Card, amount: Decimal, count: int) -> Card:

@@ -10,7 +10,11 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import translation
+from django.utils.html import escape
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods
 
 from logis.accounts.models import User
@@ -19,16 +23,18 @@ from logis.accounts.selectors import has_two_factor
 from logis.core import errors
 from logis.core.dates import today_in
 from logis.core.forms import add_service_errors
+from logis.core.links import path_maker
+from logis.core.money import format_amount
 from logis.core.permissions import Action, Role
 from logis.core.views import posted
 from logis.dashboard.portfolio import EMPTY as EMPTY_SUMMARY
-from logis.dashboard.portfolio import portfolio_summaries, search_portfolio
+from logis.dashboard.portfolio import PropertySummary, portfolio_summaries, search_portfolio
 from logis.invoicing.models import Invoice
 from logis.payments.selectors import unit_autopay, unit_credit
 from logis.properties import selectors, services
 from logis.properties.access import PropertyRequest, property_view, require_action
 from logis.properties.forms import ExistingResidentForm, PrimaryResidentForm
-from logis.properties.models import Resident
+from logis.properties.models import Property, Resident
 from logis.reports.dashboard import dashboard_overview
 
 # --- Property list and dashboard --------------------------------------------------------------------
@@ -38,20 +44,18 @@ from logis.reports.dashboard import dashboard_overview
 def property_list(request: HttpRequest) -> HttpResponse:
     user = request.user
     assert isinstance(user, User)
-    properties = list(selectors.properties_of(user))
+    # Only what the page shows: 300 properties' every column cost about 3 ms to read and build.
+    properties = list(
+        selectors.properties_of(user).only("id", "name", "address", "timezone", "require_staff_mfa")
+    )
     is_resident = Resident.objects.filter(user=user).exists()
     can_create = organizations_administered(user).exists()
     if not properties and is_resident and not can_create:
         # A resident has no management role: their place is the resident portal.
         return redirect("portal:home")
-    roles = dict(Role.choices)
-    for p in properties:
-        p.my_role_label = roles.get(p.my_role, "")  # type: ignore[attr-defined]
     requiring = [p for p in properties if p.require_staff_mfa]
     # Each property's open and overdue balances and drafts, in one query for all of them.
     summaries = portfolio_summaries(properties)
-    for p in properties:
-        p.summary = summaries.get(p.pk, EMPTY_SUMMARY)  # type: ignore[attr-defined]
     search = search_portfolio(properties=properties, query=request.GET.get("q", ""))
     # A board member who also owns a unit reaches their own invoices from here.
     return render(
@@ -59,12 +63,56 @@ def property_list(request: HttpRequest) -> HttpResponse:
         "properties/property_list.html",
         {
             "properties": properties,
+            "rows": portfolio_rows(properties, summaries),
             "is_resident": is_resident,
             "two_factor_needed_by": requiring if requiring and not has_two_factor(user) else [],
             "can_create": can_create,
             "search": search,
         },
     )
+
+
+# One line of « Mes propriétés ». A firm's 300 properties rendered by the template engine, a link, a plural
+# and two amounts per row, cost about 90 ms of CPU (27 ms with every value computed beforehand); written
+# here, every text from the database escaped, about 4 ms. Decision 0041.
+PORTFOLIO_ROW = (
+    '<tr>\n    <th scope="row" class="fw-normal">\n'
+    '      <a class="fw-semibold" href="{url}">{name}</a>\n'
+    '      <span class="badge text-bg-light border">{role}</span>\n'
+    '      <span class="d-block small text-body-secondary">{place}</span>\n    </th>\n'
+    '    <td class="text-end amount">{open}</td>\n'
+    '    <td class="text-end amount{late}">{overdue}</td>\n'
+    '    <td class="text-end">{drafts}</td>\n  </tr>\n'
+)
+
+
+def portfolio_rows(properties: list[Property], summaries: dict[int, PropertySummary]) -> SafeString:
+    """The table's rows with each property's balances, the name, address and role escaped."""
+    language = translation.get_language()
+    roles = {key: escape(str(label)) for key, label in Role.choices}
+    dashboard_path = path_maker("properties:dashboard")
+    units_label: dict[int, str] = {}  # the plural of a few distinct unit counts, translated once each
+    rows = []
+    for p in properties:
+        summary = summaries.get(p.pk, EMPTY_SUMMARY)
+        count: int = p.unit_count  # type: ignore[attr-defined]
+        if count not in units_label:
+            units_label[count] = escape(ngettext("%(n)s unit", "%(n)s units", count) % {"n": count})
+        rows.append(
+            PORTFOLIO_ROW.format(
+                url=dashboard_path(p.pk),
+                name=escape(p.name),
+                role=roles.get(p.my_role, ""),  # type: ignore[attr-defined]
+                place=f"{escape(p.address)} · {units_label[count]}" if p.address else units_label[count],
+                # Amounts are digits, separators and « $ »; the count an int: nothing to escape.
+                open=format_amount(summary.open.amount, language),
+                late=" text-danger" if summary.overdue.count else "",
+                overdue=format_amount(summary.overdue.amount, language),
+                drafts=int(summary.drafts.count),
+            )
+        )
+    # Every text from the database is escaped above.
+    return mark_safe("".join(rows))
 
 
 @property_view()

@@ -17,6 +17,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from logis.core.dates import today_in
 from logis.core.errors import InvalidTransition, ValidationError
 from logis.core.forms import add_service_errors
+from logis.core.links import path_maker
 from logis.core.permissions import Action, Role
 from logis.core.views import is_htmx
 from logis.documents.responses import invoice_pdf_response
@@ -60,6 +61,10 @@ def _list_context(request: PropertyRequest) -> dict[str, Any]:
         before=request.GET.get("before"),
         count=selectors.known_list_count(summary, filters),
     )
+    # Each row's link built from one reversed path (decision 0041), not one {% url %} per row.
+    detail_path = path_maker("invoicing:detail", 2)
+    for invoice in page.object_list:
+        invoice.detail_url = detail_path(prop.pk, invoice.pk)  # type: ignore[attr-defined]
     can_create = Action.CREATE_INVOICE in request.allowed
     cards = [
         (selectors.BILLED, pgettext("invoice card", "Total"), summary.total),

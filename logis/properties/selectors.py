@@ -7,7 +7,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum
+from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum
+from django.db.models.functions import Coalesce
 
 from logis.accounts.models import Membership, User
 from logis.core.errors import NotFound
@@ -19,13 +20,15 @@ HUNDRED = Decimal("100")
 
 def properties_of(user: User) -> QuerySet[Property]:
     """The properties on which ``user`` holds a role, by name, with their role."""
+    # The role from the membership row the filter joins (one per user and property); the units counted
+    # by one index-only count per property, not a join of every unit grouped back (decision 0041: 21 ms
+    # for 300 properties of 100 units, most of « Mes propriétés »' SQL).
+    units = Unit.objects.filter(property=OuterRef("pk")).order_by().values("property").annotate(n=Count("pk"))
     return (
         Property.objects.filter(memberships__user=user)
         .annotate(
-            my_role=Subquery(
-                Membership.objects.filter(property=OuterRef("pk"), user=user).values("role")[:1]
-            ),
-            unit_count=Count("units", distinct=True),
+            my_role=F("memberships__role"),
+            unit_count=Coalesce(Subquery(units.values("n")), 0),
         )
         .order_by("name", "pk")
     )

@@ -4,6 +4,8 @@ does not grow with the number of properties; and a search for a unit or resident
 from __future__ import annotations
 
 import datetime as dt
+import html
+import re
 from decimal import Decimal
 
 import pytest
@@ -84,3 +86,59 @@ def test_search_across_properties_by_unit_name_or_email_only_in_mine() -> None:
     assert "Unité PH-12" in page and "PH-13" not in page
     page, _ = _get(client, "/p/?q=zzz")
     assert "Aucune unité ni aucun résident ne correspond." in page
+
+
+def _rows(page: str) -> list[str]:
+    """Each row of the properties table as its visible text, tags dropped."""
+    body = page[page.index("<tbody>") : page.index("</tbody>")]
+    rows = re.findall(r"<tr>(.*?)</tr>", body, re.S)
+    return [" ".join(html.unescape(re.sub(r"<[^>]+>", " ", row)).split()) for row in rows]
+
+
+@pytest.mark.parametrize(
+    ("language", "expected"),
+    [
+        (
+            "fr",
+            [
+                "<b>Tour</b> & fils Administrateur 1, rue Principale · 3 unités 100,00 $ 200,50 $ 1",
+                "Vide Gestionnaire 1 unité 0,00 $ 0,00 $ 0",
+            ],
+        ),
+        (
+            "en",
+            [
+                "<b>Tour</b> & fils Administrator 1, rue Principale · 3 units $100.00 $200.50 1",
+                "Vide Manager 1 unit $0.00 $0.00 0",
+            ],
+        ),
+    ],
+)
+def test_each_row_reads_name_role_place_and_balances_escaped(language: str, expected: list[str]) -> None:
+    """The rows are written by the view (decision 0041), not the template: what a person reads, in
+    each language, with a name that looks like markup shown as typed, never as markup."""
+    user = UserFactory(language=language)
+    client = Client()
+    client.force_login(user)
+    (busy,) = _portfolio(1, user)
+    Property.objects.filter(pk=busy.pk).update(name="<b>Tour</b> & fils")
+    empty = PropertyFactory(name="Vide", address="")
+    UnitFactory(property=empty)
+    MembershipFactory(user=user, property=empty, role=Role.MANAGER)
+    page, _ = _get(client, "/p/")
+    assert "<b>Tour</b>" not in page and "&lt;b&gt;Tour&lt;/b&gt; &amp; fils" in page
+    assert [row.replace("\xa0", " ") for row in _rows(page)] == expected
+    assert f'href="/p/{busy.pk}/"' in page and f'href="/p/{empty.pk}/"' in page
+    # Overdue in red only where an invoice is overdue.
+    assert page.count("text-end amount text-danger") == 1
+
+
+def test_one_time_zone_and_several_give_the_same_overdue() -> None:
+    """Properties all in one time zone take the query's short path (no condition per zone)."""
+    user = UserFactory()
+    client = Client()
+    client.force_login(user)
+    props = _portfolio(3, user)
+    Property.objects.filter(pk__in=[p.pk for p in props]).update(timezone="America/Toronto")
+    page, _ = _get(client, "/p/")
+    assert page.count("200,50") == 3 and page.count("text-end amount text-danger") == 3
