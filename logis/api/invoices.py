@@ -55,23 +55,26 @@ def list_invoices(
     request: HttpRequest, filters: Query[InvoiceFilters], property_id: int = PropertyId
 ) -> dict[str, Any]:
     access = property_for(request, property_id)
-    invoices = invoice_selectors.invoice_list(
-        access.property,
-        access.today,
-        invoice_selectors.InvoiceFilters(
-            status=filters.status.value if filters.status else "",
-            unit_id=filters.unit,
-            due_from=filters.due_from,
-            due_to=filters.due_to,
-            search=(filters.search or "").strip(),
-            sort=filters.sort.value,
-        ),
+    wanted = invoice_selectors.InvoiceFilters(
+        status=filters.status.value if filters.status else "",
+        unit_id=filters.unit,
+        due_from=filters.due_from,
+        due_to=filters.due_to,
+        search=(filters.search or "").strip(),
+        sort=filters.sort.value,
     )
+    invoices = invoice_selectors.invoice_list(access.property, access.today, wanted)
     # The Factures page's keyset order of this sort (drafts without a number after every number).
     order = invoice_selectors.keyset_order(filters.sort.value)
     if order[0][0] == "number_key":
         invoices = invoices.annotate(number_key=Coalesce("number", Value(invoice_selectors.NO_NUMBER)))
-    return paging.page(request, invoices, filters, kind="invoices", order=order)
+    # Paged by offset, the answer's « count » comes from the summary rows when only the status is filtered,
+    # as the Factures page's does: a COUNT of 200,000 invoices took 55 ms of every such request (0041).
+    count = None
+    if filters.cursor is None and not wanted.narrows_beyond_status:
+        summary = invoice_selectors.invoice_summary(access.property, access.today)
+        count = invoice_selectors.known_list_count(summary, wanted)
+    return paging.page(request, invoices, filters, kind="invoices", order=order, count=count)
 
 
 @router.get(

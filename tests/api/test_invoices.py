@@ -141,7 +141,7 @@ def test_list_takes_a_constant_number_of_queries_whatever_the_page_size(
         open_invoice(world.prop, number=n + 1, unit=UnitFactory(property=world.prop))
     large = _count_queries(manager_api, _base(world), {"limit": 200})
     filtered = _count_queries(manager_api, _base(world), {"limit": 200, "status": "open", "search": "Fact"})
-    # token, property, role, COUNT, rows
+    # token, property, role, the summary rows' count (a COUNT when searching), rows
     assert small == large == filtered == 5
 
 
