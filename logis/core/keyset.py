@@ -6,8 +6,11 @@ rows from an index whatever its depth (docs/decisions/0026-keyset-pagination-and
 
 The order is a list of ``(name, descending)`` over values readable on each row (a field, a ``__`` path or
 an annotation), ending with a unique column (``id``) so that it is total. The cursor is the last (or
-first) row's values in that order, JSON then URL-safe base64: opaque to people, checked when read back (a
-cursor that does not decode, or was made for another order, is ignored: the first page).
+first) row's values in that order, JSON then URL-safe base64, signed (``django.core.signing``): opaque to
+people, and only a cursor this server wrote is read back. One that does not verify, does not decode or was
+made for another order is ignored: the first page. Unsigned, a hand-made cursor put any value into the
+query (a word where a date or an id is compared, a number beyond the column's range) and the page failed
+with a server error (decision 0041).
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, Generic, TypeVar
 
+from django.core import signing
 from django.db.models import Model, Q, QuerySet
 
 T = TypeVar("T", bound=Model)
@@ -48,15 +52,24 @@ def _plain(value: Any) -> Any:
     return value
 
 
+# « . » is not in URL-safe base64: the signature's separator cannot be taken for a part of the payload.
+_SIGNER = signing.Signer(salt="logis.core.keyset", sep=".")
+
+
 def encode(order: Order, row: Any) -> str:
     payload = {"o": _names(order), "v": [_plain(_value(row, n)) for n, _ in order]}
     raw = json.dumps(payload, separators=(",", ":")).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+    return _SIGNER.sign(base64.urlsafe_b64encode(raw).decode().rstrip("="))
 
 
 def decode(order: Order, cursor: str | None) -> list[Any] | None:
-    """The values a cursor holds, or None when it is missing, damaged or made for another order."""
+    """The values a cursor holds, or None when it is missing, damaged, not signed by this server or made
+    for another order."""
     if not cursor or len(cursor) > 2000:
+        return None
+    try:
+        cursor = _SIGNER.unsign(cursor)
+    except signing.BadSignature:
         return None
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
