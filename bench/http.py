@@ -6,7 +6,9 @@ figures are for the same data as ``bench invoices_page``. Each endpoint: a check
 then ``wrk`` for ``--http-seconds`` (20 by default) with ``--connections`` (16). The API's per-token rate
 limit is lifted for the run (``LOGIS_API_RATE_LIMIT=0``): it would answer 429 and measure the limiter.
 
-``/healthz`` first: the machine's floor for any Django response (no session, one small template).
+``/healthz`` first: the machine's floor for any Django response (no session, one small template); then
+``signed_in_floor``, the floor of a manager's page of a property (session, user, property and role read, an
+empty fragment rendered).
 
 Lines: ``bench http: endpoint=invoices workers=4 connections=16 rps=… p50_ms=… p99_ms=… errors=…``
 """
@@ -119,6 +121,9 @@ def _endpoints(data: Any) -> list[tuple[str, str, dict[str, str]]]:
         # The floor: no session, one small template and a database check. No page that goes through the
         # session, the user and a template can be served faster on the same machine (decision 0041).
         ("healthz", "/healthz", {}),
+        # The floor of a signed-in page of a property: the session, the user, the property and the role
+        # read, then an empty fragment (the create dialog's unit warning with no unit chosen).
+        ("signed_in_floor", reverse("invoicing:unit_warning", args=[pk]) + "?unit=", manager),
         ("invoices", reverse("invoicing:list", args=[pk]), manager),
         ("dashboard", reverse("properties:dashboard", args=[pk]), manager),
         ("portal", reverse("portal:home"), portal),

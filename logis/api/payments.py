@@ -32,6 +32,7 @@ from logis.core.permissions import Action
 from logis.payments import remittances
 from logis.payments import selectors as payment_selectors
 from logis.payments import services as payment_services
+from logis.payments import totals as payment_totals
 from logis.payments.models import Remittance
 
 router = Router()
@@ -63,7 +64,15 @@ def list_payments(
     else:
         credit_refunds = payment_selectors.credit_refund_list(property=access.property, filters=chosen)
         totals = payment_selectors.payment_totals(payments, credit_refunds)
-    return {**paging.page(request, payments, filters, kind="payments"), "totals": totals}
+    # By offset, the « count » of a list filtered at most by kind, status and method comes from the same
+    # summary rows (a COUNT over 200,000 payments otherwise; decision 0041).
+    count = None
+    if filters.cursor is None and not (chosen.unit_id or chosen.date_from or chosen.date_to):
+        count = payment_totals.known_count(
+            access.property.pk, kind=chosen.kind, status=chosen.status, method=chosen.method
+        )
+    page = paging.page(request, payments, filters, kind="payments", count=count)
+    return {**page, "totals": totals}
 
 
 @router.post(

@@ -202,7 +202,7 @@ def test_payments_list_takes_a_constant_number_of_queries(world: World, manager_
     add(40)
     with CaptureQueriesContext(connection) as large:
         assert len(manager_api.get(url, {"limit": 200}).json()["items"]) == 42
-    # token, property, role, COUNT, rows, totals, credit refunded (decision 0030)
+    # token, property, role, the summary rows' count (decision 0041), rows, totals, credit refunded (0030)
     assert len(small.captured_queries) == len(large.captured_queries) == 7
     # Unfiltered, the totals read the property's summary rows (decision 0033), never a SUM over payments.
     sums = [q["sql"] for q in large.captured_queries if "SUM(" in q["sql"].upper()]
@@ -333,3 +333,37 @@ def test_payments_list_gives_the_signed_amount_and_counts_credit_refunded_to_res
         "credit_applied": "0.00",
         "credit_refunded": "60.00",
     }
+
+
+def test_payments_by_offset_count_from_the_summary_rows_and_match_the_rows(
+    world: World, manager_api: Any
+) -> None:
+    """By offset the « count » of a list filtered at most by kind, status and method comes from the summary
+    rows (no COUNT over every payment, decision 0041); with a unit or dates, it is counted. Either way it is
+    the number of rows the list holds."""
+    admin = world.users[Role.ADMIN]
+    for i, method in enumerate(["cheque", "cheque", "cash"]):
+        invoice = open_invoice(world.prop, number=100 + i, unit=UnitFactory(property=world.prop))
+        record_payment(
+            property=world.prop,
+            invoice_id=invoice.pk,
+            actor=admin,
+            amount=Decimal("10.00"),
+            paid_on=_today(world),
+            method=method,
+        )
+    url = f"/properties/{world.prop.pk}/payments"
+    manager_api.get(url)  # the token's "last used" is written on its first request only
+    for params, expected in [
+        ({}, 3),
+        ({"method": "cheque"}, 2),
+        ({"method": "cash", "kind": PaymentKind.PAYMENT}, 1),
+        ({"kind": PaymentKind.REVERSAL}, 0),
+    ]:
+        with CaptureQueriesContext(connection) as queries:
+            body = manager_api.get(url, {**params, "limit": 1}).json()
+        assert not any('"__count"' in q["sql"] for q in queries.captured_queries), params
+        every = manager_api.get(url, {**params, "limit": 200}).json()["items"]
+        assert body["count"] == expected == len(every), params
+    dated = manager_api.get(url, {"date_to": (_today(world) - dt.timedelta(days=1)).isoformat()}).json()
+    assert dated["count"] == 0 and dated["items"] == []
