@@ -354,12 +354,13 @@ def test_payments_by_offset_count_from_the_summary_rows_and_match_the_rows(
         )
     url = f"/properties/{world.prop.pk}/payments"
     manager_api.get(url)  # the token's "last used" is written on its first request only
-    for params, expected in [
+    cases: list[tuple[dict[str, str], int]] = [
         ({}, 3),
         ({"method": "cheque"}, 2),
         ({"method": "cash", "kind": PaymentKind.PAYMENT}, 1),
         ({"kind": PaymentKind.REVERSAL}, 0),
-    ]:
+    ]
+    for params, expected in cases:
         with CaptureQueriesContext(connection) as queries:
             body = manager_api.get(url, {**params, "limit": 1}).json()
         assert not any('"__count"' in q["sql"] for q in queries.captured_queries), params
