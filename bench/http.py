@@ -19,6 +19,7 @@ import os
 import re
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -145,6 +146,19 @@ def ensure_wrk() -> str | None:
     return shutil.which("wrk")
 
 
+def _redis_url() -> str:
+    """The shared cache the server's workers use, as in production with several web processes (sessions,
+    rate limits: config/settings.py): ``REDIS_URL`` if set, else a Redis on the default port (its database
+    15), else none (each worker its own memory cache, sessions in the database alone)."""
+    if os.environ.get("REDIS_URL"):
+        return os.environ["REDIS_URL"]
+    try:
+        with socket.create_connection(("127.0.0.1", 6379), timeout=1):
+            return "redis://127.0.0.1:6379/15"
+    except OSError:
+        return ""
+
+
 def run_http(*, data: Any, port: int, workers: int, connections: int, seconds: int) -> str:
     from django.db import connection
 
@@ -156,6 +170,7 @@ def run_http(*, data: Any, port: int, workers: int, connections: int, seconds: i
         print(message)
         return message
     endpoints = _endpoints(data)
+    redis = _redis_url()
     connection.close()  # the server's processes get their own connections
     env = {
         **os.environ,
@@ -165,13 +180,15 @@ def run_http(*, data: Any, port: int, workers: int, connections: int, seconds: i
         "ALLOWED_HOSTS": "127.0.0.1",
         "LOGIS_API_RATE_LIMIT": "0",
         "CONN_MAX_AGE": "600",
+        "REDIS_URL": redis,
         "PYTHONWARNINGS": "ignore",
     }
     gunicorn = str(Path(sys.executable).with_name("gunicorn"))
     base = f"http://127.0.0.1:{port}"
     cmd = [gunicorn, "config.wsgi", "--bind", f"127.0.0.1:{port}", "--workers", str(workers)]
     cmd += ["--log-level", "warning"]
-    print(f"\nHTTP: {' '.join(cmd[1:])} (DEBUG=0), wrk {connections} connections, {seconds} s per endpoint")
+    cache = "Redis" if redis else "per process"
+    print(f"\nHTTP: {' '.join(cmd[1:])} (DEBUG=0, cache {cache}), wrk {connections} connections, {seconds} s")
     proc = subprocess.Popen(cmd, cwd=BASE_DIR, env=env, start_new_session=True)
     lines = []
     try:

@@ -113,7 +113,7 @@ def run_portfolio(*, properties: int, units: int, months: int, requests: int, wa
     from django.urls import reverse
 
     from bench.__main__ import _ms, _p95, _timed
-    from bench.data import TZ, vacuum_summaries
+    from bench.data import TZ, settle_database
     from logis.accounts.models import Membership, User
     from logis.core.permissions import Role
     from logis.properties.models import Property, Unit, natural_key
@@ -150,9 +150,7 @@ def run_portfolio(*, properties: int, units: int, months: int, requests: int, wa
     )
     for p in props:
         Property.objects.filter(pk=p.pk).update(next_invoice_number=units * months + 1)
-    with connection.cursor() as cursor:
-        cursor.execute("ANALYZE")
-    vacuum_summaries()
+    settle_database()
     print(f"  generated in {time.perf_counter() - start:.1f} s", flush=True)
 
     client = Client()

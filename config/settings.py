@@ -247,6 +247,12 @@ CACHES = {
     if REDIS_URL
     else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
 }
+# Sessions: with a shared cache (Redis) a signed-in request reads its session there and writes it through to
+# the database, one query fewer on every page (decision 0042); with the per-process memory cache, a session
+# signed out in one web process would stay valid in another's memory, so they stay in the database alone.
+SESSION_ENGINE = (
+    "django.contrib.sessions.backends.cached_db" if REDIS_URL else "django.contrib.sessions.backends.db"
+)
 # Requests per minute per API token (429 with Retry-After beyond); 0: no limit.
 API_RATE_LIMIT_PER_MINUTE = int(os.environ.get("LOGIS_API_RATE_LIMIT", "120"))
 # « Voir et payer » links in invoice and reminder emails (docs/decisions/0025): valid this many days, and

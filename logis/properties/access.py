@@ -12,6 +12,7 @@ from typing import Concatenate, ParamSpec
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.db.models import F
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
@@ -40,9 +41,16 @@ def get_property_for(user: object, property_id: int) -> Property:
     """The property if ``user`` holds a role on it; otherwise 404, so nothing leaks across properties."""
     if not isinstance(user, User) or not user.is_authenticated:
         raise Http404
-    prop = Property.objects.filter(pk=property_id, memberships__user=user).first()
+    # One query for the property and the user's role on it (at most one membership per user and property),
+    # not one for each: every page of a property starts here.
+    prop = (
+        Property.objects.filter(pk=property_id, memberships__user=user)
+        .annotate(member_role=F("memberships__role"))
+        .first()
+    )
     if prop is None:
         raise Http404
+    user.remember_role(prop.pk, prop.member_role)  # type: ignore[attr-defined]
     return prop
 
 

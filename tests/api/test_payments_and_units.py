@@ -202,8 +202,9 @@ def test_payments_list_takes_a_constant_number_of_queries(world: World, manager_
     add(40)
     with CaptureQueriesContext(connection) as large:
         assert len(manager_api.get(url, {"limit": 200}).json()["items"]) == 42
-    # token, property, role, the summary rows' count (decision 0041), rows, totals, credit refunded (0030)
-    assert len(small.captured_queries) == len(large.captured_queries) == 7
+    # token, property with the role (decision 0042), the summary rows' count (decision 0041), rows, totals,
+    # credit refunded (0030)
+    assert len(small.captured_queries) == len(large.captured_queries) == 6
     # Unfiltered, the totals read the property's summary rows (decision 0033), never a SUM over payments.
     sums = [q["sql"] for q in large.captured_queries if "SUM(" in q["sql"].upper()]
     assert sums and all(
@@ -248,7 +249,8 @@ def test_units_list_takes_a_constant_number_of_queries(world: World, manager_api
         OccupancyFactory(unit=UnitFactory(property=world.prop))
     with CaptureQueriesContext(connection) as large:
         assert manager_api.get(url, {"limit": 200}).json()["count"] == 31
-    assert len(small.captured_queries) == len(large.captured_queries) == 5
+    # token, property with the role (decision 0042), count, units (their resident and credit joined)
+    assert len(small.captured_queries) == len(large.captured_queries) == 4
 
 
 def test_api_enums_are_the_models_codes() -> None:

@@ -130,8 +130,8 @@ def test_report_page_costs_the_same_queries_whatever_the_invoices(
     _fill(prop, count)
     url = reverse("properties:reports", args=[prop.pk])
     manager_client.get(url)  # warm the session and caches
-    # session, user, property, role, totals, unit count, unit page
-    with django_assert_num_queries(7):
+    # session, user, property with the role (decision 0042), totals, unit count, unit page
+    with django_assert_num_queries(6):
         response = manager_client.get(url)
     assert response.status_code == 200
     assert len(response.context["rows"]) == count
