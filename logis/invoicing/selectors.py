@@ -60,6 +60,22 @@ KEYSET_ORDERS: dict[str, list[tuple[str, bool]]] = {
     "status": [("display_status", False), ("id", False)],
     "created": [("created_at", False), ("id", False)],
 }
+# What a row of the Factures list shows and its cursors read: without the four other dates, the description
+# and the people's ids, 25 rows are built in about half the time (decision 0043).
+LIST_COLUMNS = (
+    "id",
+    "property_id",
+    "unit_id",
+    "number",
+    "title",
+    "amount",
+    "amount_paid",
+    "due_date",
+    "status",
+    "created_at",
+    "unit__number",
+    "unit__sort_key",
+)
 # Larger than any invoice number (a PositiveIntegerField): where drafts sort.
 NO_NUMBER = 2_147_483_647
 

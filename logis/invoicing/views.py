@@ -53,7 +53,7 @@ def _list_context(request: PropertyRequest) -> dict[str, Any]:
     form = InvoiceFilterForm(request.GET or None, units=units)
     filters = form.filters()
     summary = selectors.invoice_summary(prop, today)
-    queryset = selectors.invoice_list(prop, today, filters)
+    queryset = selectors.invoice_list(prop, today, filters).only(*selectors.LIST_COLUMNS)
     page = selectors.invoice_keyset_page(
         queryset,
         filters.sort,

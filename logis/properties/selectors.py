@@ -8,11 +8,11 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum
-from django.db.models.functions import Coalesce
 
 from logis.accounts.models import Membership, User
 from logis.core.errors import NotFound
 from logis.core.models import AuditEvent
+from logis.core.queries import count_of
 from logis.properties.models import Occupancy, Property, Resident, Unit
 
 HUNDRED = Decimal("100")
@@ -23,12 +23,11 @@ def properties_of(user: User) -> QuerySet[Property]:
     # The role from the membership row the filter joins (one per user and property); the units counted
     # by one index-only count per property, not a join of every unit grouped back (decision 0041: 21 ms
     # for 300 properties of 100 units, most of « Mes propriétés »' SQL).
-    units = Unit.objects.filter(property=OuterRef("pk")).order_by().values("property").annotate(n=Count("pk"))
     return (
         Property.objects.filter(memberships__user=user)
         .annotate(
             my_role=F("memberships__role"),
-            unit_count=Coalesce(Subquery(units.values("n")), 0),
+            unit_count=count_of(Unit.objects.filter(property=OuterRef("pk"))),
         )
         .order_by("name", "pk")
     )
@@ -156,15 +155,24 @@ class DashboardCounts:
 
 
 def dashboard_counts(*, property: Property) -> DashboardCounts:
-    """The dashboard's figures in one query."""
-    units = Unit.objects.filter(property=property)
-    row = units.aggregate(
-        units=Count("pk"),
-        without_primary=Count("pk", filter=~Q(Exists(primary_occupancy()))),
+    """The dashboard's figures in one query. A unit without primary resident is a unit minus the units
+    with one (one primary per unit, ``one_primary_resident_per_unit``): two index counts, not a probe of
+    the occupancies for every unit (2.6 ms for 2,000 units, decision 0043)."""
+    row = (
+        Property.objects.filter(pk=property.pk)
+        .values(
+            unit_count=count_of(Unit.objects.filter(property=OuterRef("pk"))),
+            with_primary=count_of(
+                Occupancy.objects.filter(unit__property=OuterRef("pk"), is_primary=True), "unit__property"
+            ),
+            resident_count=count_of(Resident.objects.filter(property=OuterRef("pk"))),
+        )
+        .get()
     )
-    residents = Resident.objects.filter(property=property).count()
     return DashboardCounts(
-        units=row["units"] or 0, residents=residents, units_without_primary=row["without_primary"] or 0
+        units=row["unit_count"],
+        residents=row["resident_count"],
+        units_without_primary=row["unit_count"] - row["with_primary"],
     )
 
 
