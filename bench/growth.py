@@ -4,9 +4,12 @@ The same property shape (2,000 units, ten years of dues) at 20,000 and 200,000 i
 ``--huge`` at 2,000,000 (long to generate: about ten times the 200k property). Each size is its own
 property in the same database, so the larger ones also sit beside the smaller ones, as in production.
 Server time through Django's test ``Client`` as a signed-in manager, p50 and p95 over N requests.
+``page=search`` is the Factures page searching one resident's email (a rare match: their unit's invoices),
+the search that read every invoice of the property's history before decision 0044.
 
 Lines: ``bench growth: page=invoices invoices=20000 p50_ms=… p95_ms=… queries=… | invoices=200000 …``
-and the same for ``page=dashboard``; ``flat=`` is the largest size's p50 over the smallest's (target ≤ 1.5).
+and the same for ``page=dashboard`` and ``page=search``; ``flat=`` is the largest size's p50 over the
+smallest's (target ≤ 1.5).
 """
 
 from __future__ import annotations
@@ -47,16 +50,24 @@ def run_growth(
     from django.urls import reverse
 
     from bench.data import generated
+    from logis.properties.models import Resident
 
     sizes = [*(sizes or SIZES), *([HUGE] if huge else [])]
-    results: dict[str, list[tuple[int, float, float, int]]] = {"invoices": [], "dashboard": []}
+    results: dict[str, list[tuple[int, float, float, int]]] = {"invoices": [], "dashboard": [], "search": []}
     for size in sizes:
         print(f"\nGrowth: {size:,} invoices on {units:,} units ({connection.vendor}) …", flush=True)
         data = generated(units=units, invoices=size)
         client = Client()
         client.force_login(data.manager)
-        for page, name in (("invoices", "invoicing:list"), ("dashboard", "properties:dashboard")):
-            p50, p95, queries = _measure(client, reverse(name, args=[data.property.pk]), requests, warmup)
+        resident = Resident.objects.filter(property=data.property).order_by("id")[7]
+        search = "?q=" + resident.email.split("@")[0] + "@"
+        for page, name, query in (
+            ("invoices", "invoicing:list", ""),
+            ("dashboard", "properties:dashboard", ""),
+            ("search", "invoicing:list", search),
+        ):
+            url = reverse(name, args=[data.property.pk]) + query
+            p50, p95, queries = _measure(client, url, requests, warmup)
             results[page].append((data.invoices, p50, p95, queries))
             print(f"  {page}: p50 {p50:.1f} ms, p95 {p95:.1f} ms, {queries} queries", flush=True)
     print("  targets (PostgreSQL, 2 cores): p95 < 30 ms at every size; largest p50 within 1.5x the smallest")

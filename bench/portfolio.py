@@ -3,9 +3,13 @@
 ``--portfolio-properties`` properties (300) of ``--portfolio-units`` units (100) each with
 ``--portfolio-months`` (60) monthly dues per unit: 300 × 100 × 60 = 1,800,000 invoices, written with
 PostgreSQL's COPY (SQLite: batched INSERTs, scale down there). One manager holds a role on every property.
-Measures the property list (``properties:list``) through Django's test ``Client``.
+Each unit has two residents (60,000 names drawn from common Quebec names, accents included). Measures the
+property list (``properties:list``) through Django's test ``Client``, and the portfolio search for a common
+surname (« cote »: about one resident in twenty, « Côté » among them) across every property, beside the same
+search by a manager of one of them.
 
-Line: ``bench portfolio: properties=300 invoices=1800000 p50_ms=… p95_ms=… queries=…``
+Line: ``bench portfolio: properties=300 invoices=1800000 p50_ms=… p95_ms=… queries=… | search p50_ms=…
+p95_ms=… one_property_p50_ms=…``
 """
 
 from __future__ import annotations
@@ -106,13 +110,64 @@ def _write_invoices(rows: Any) -> int:
     return count
 
 
+FIRST_NAMES = (
+    "Hélène",
+    "François",
+    "Josée",
+    "André",
+    "Geneviève",
+    "Stéphane",
+    "Marie",
+    "Luc",
+    "Émilie",
+    "Benoît",
+)
+LAST_NAMES = (
+    "Tremblay", "Gagnon", "Roy", "Côté", "Bouchard", "Gauthier", "Morin", "Lavoie", "Fortin", "Gagné",
+    "Ouellet", "Pelletier", "Bélanger", "Lévesque", "Bergeron", "Leblanc", "Paquette", "Girard", "Simard",
+    "Boucher",
+)  # fmt: skip
+SEARCH = "cote"
+
+
+def _residents(props: list[Any], units: int, rng: Any) -> None:
+    from bench.data import BATCH
+    from logis.properties.models import Resident
+
+    residents = []
+    for p in props:
+        for i in range(units * 2):
+            first, last = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
+            residents.append(Resident(property=p, name=f"{first} {last}", email=f"r{p.pk}-{i}@exemple.ca"))
+    Resident.objects.bulk_create(residents, batch_size=BATCH)
+
+
+def _timed_page(client: Any, url: str, requests: int, warmup: int) -> tuple[float, float, int]:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from bench.__main__ import _ms, _p95, _timed
+
+    def page() -> object:
+        response = client.get(url)
+        if response.status_code != 200:
+            raise SystemExit(f"GET {url} answered {response.status_code}")
+        return response
+
+    for _ in range(warmup):
+        page()
+    with CaptureQueriesContext(connection) as ctx:
+        page()
+    queries = len(ctx.captured_queries)  # now: every request start empties the query log
+    samples = _timed(page, requests)
+    return _ms(statistics.median(samples)), _ms(_p95(samples)), queries
+
+
 def run_portfolio(*, properties: int, units: int, months: int, requests: int, warmup: int) -> str:
     from django.db import connection
     from django.test import Client
-    from django.test.utils import CaptureQueriesContext
     from django.urls import reverse
 
-    from bench.__main__ import _ms, _p95, _timed
     from bench.data import TZ, settle_database
     from logis.accounts.models import Membership, User
     from logis.core.permissions import Role
@@ -145,6 +200,7 @@ def run_portfolio(*, properties: int, units: int, months: int, requests: int, wa
     units_by_property: dict[int, list[int]] = {p.pk: [] for p in props}
     for pid, uid in Unit.objects.filter(property__in=props).order_by("id").values_list("property_id", "id"):
         units_by_property[pid].append(uid)
+    _residents(props, units, random.Random(11))  # its own draws: the invoices stay those of earlier runs
     written = _write_invoices(
         _invoice_rows([p.pk for p in props], units_by_property, months, manager.pk, rng)
     )
@@ -156,23 +212,19 @@ def run_portfolio(*, properties: int, units: int, months: int, requests: int, wa
     client = Client()
     client.force_login(manager)
     url = reverse("properties:list")
-
-    def page() -> object:
-        response = client.get(url)
-        if response.status_code != 200:
-            raise SystemExit(f"GET {url} answered {response.status_code}")
-        return response
-
-    for _ in range(warmup):
-        page()
-    with CaptureQueriesContext(connection) as ctx:
-        page()
-    queries = len(ctx.captured_queries)  # now: every request start empties the query log
-    samples = _timed(page, requests)
-    p50, p95 = _ms(statistics.median(samples)), _ms(_p95(samples))
+    p50, p95, queries = _timed_page(client, url, requests, warmup)
     print(f"  « Mes propriétés »: p50 {p50:.1f} ms, p95 {p95:.1f} ms, {queries} queries")
+    s50, s95, _ = _timed_page(client, f"{url}?q={SEARCH}", requests, warmup)
+    print(f"  search « {SEARCH} » across {properties} properties: p50 {s50:.1f} ms, p95 {s95:.1f} ms")
+    one = User.objects.create_user("bench-one-property@example.com", "bench-pw-123", language="fr")
+    Membership.objects.create(user=one, property=props[0], role=Role.MANAGER)
+    single = Client()
+    single.force_login(one)
+    o50, _, _ = _timed_page(single, f"{url}?q={SEARCH}", requests, warmup)
+    print(f"  the same search by a manager of one property: p50 {o50:.1f} ms")
     print("  target (PostgreSQL, 2 cores): p95 < 50 ms")
     return (
         f"bench portfolio: properties={properties} invoices={written} p50_ms={p50:.1f} p95_ms={p95:.1f} "
-        f"queries={queries} db={connection.vendor}"
+        f"queries={queries} | search p50_ms={s50:.1f} p95_ms={s95:.1f} one_property_p50_ms={o50:.1f} "
+        f"db={connection.vendor}"
     )

@@ -1,7 +1,8 @@
 """Search that ignores accents and case, the same on PostgreSQL and SQLite (« reparation » finds
-« Réparation »): ``Fold(expr)`` is ``lower(unaccent(expr))`` on PostgreSQL (the ``unaccent`` extension,
-created by a migration) and a Python function registered on each SQLite connection. The searched text
-is folded in Python by ``fold``. See docs/decisions/0014-accent-insensitive-search.md."""
+« Réparation »): ``Fold(expr)`` is ``logis_fold(expr)``, on PostgreSQL an IMMUTABLE SQL function,
+``lower(unaccent(expr))`` (migration core 0002), which the trigram indexes of the searched columns are built
+on, and on SQLite a Python function registered on each connection. The searched text is folded in Python by
+``fold``. See docs/decisions/0014-accent-insensitive-search.md and 0044."""
 
 from __future__ import annotations
 
@@ -14,6 +15,10 @@ from django.db.models import CharField, Func
 from django.dispatch import receiver
 
 SQLITE_FUNCTION = "logis_fold"
+
+
+# pg_trgm indexes a pattern by its runs of three characters: a shorter text is matched by reading every row.
+TRIGRAM = 3
 
 
 def fold(text: str | None) -> str:
@@ -30,9 +35,6 @@ class Fold(Func):
     function = SQLITE_FUNCTION
     arity = 1
     output_field = CharField()
-
-    def as_postgresql(self, compiler: Any, connection: Any, **extra_context: Any) -> Any:
-        return self.as_sql(compiler, connection, template="lower(unaccent(%(expressions)s))", **extra_context)
 
 
 @receiver(connection_created)

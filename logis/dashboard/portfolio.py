@@ -9,8 +9,10 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.db.models import BooleanField, Case, Q, Sum, Value, When
+from django.db.models.lookups import Contains
 
 from logis.core.dates import today_in
+from logis.core.search import TRIGRAM, Fold, fold
 from logis.invoicing.models import InvoiceStatus, InvoiceTotal
 from logis.invoicing.selectors import ZERO, Card
 from logis.properties.models import Property, Resident, Unit
@@ -99,13 +101,34 @@ class SearchResults:
         return not self.units and not self.residents
 
 
+def _contains(field: str, query: str) -> Q:
+    """``field`` contains ``query``: accents and case ignored, by the folded column's trigram index on
+    PostgreSQL (decision 0044); a query shorter than a trigram cannot use it and would fold every row of
+    every property, so it is matched on case alone, as a unit number usually is."""
+    if len(query) < TRIGRAM:
+        return Q(**{f"{field}__icontains": query})
+    return Q(Contains(Fold(field), fold(query)))
+
+
 def search_portfolio(*, properties: list[Property], query: str) -> SearchResults:
-    """Units whose number, and residents whose name or email, contain ``query``, in the given properties
-    only (the caller's); two queries, at most 25 of each."""
+    """Units whose number, and residents whose name or email, contain ``query``, accents and case ignored,
+    in the given properties only (the caller's); two queries, at most 25 of each."""
     query = " ".join((query or "").split())[:100]
     results = SearchResults(query=query)
     if len(query) < SEARCH_MIN or not properties:
         return results
+    ids = [p.pk for p in properties]
+    results.units = list(
+        Unit.objects.filter(_contains("number", query), property__in=ids)
+        .select_related("property")
+        .order_by("property__name", "sort_key", "pk")[:SEARCH_LIMIT]
+    )
+    results.residents = list(
+        Resident.objects.filter(_contains("name", query) | _contains("email", query), property__in=ids)
+        .select_related("property")
+        .order_by("name", "property__name", "pk")[:SEARCH_LIMIT]
+    )
+    return results
     ids = [p.pk for p in properties]
     results.units = list(
         Unit.objects.filter(property__in=ids, number__icontains=query)

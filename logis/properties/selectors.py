@@ -8,11 +8,13 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum
+from django.db.models.lookups import Contains
 
 from logis.accounts.models import Membership, User
 from logis.core.errors import NotFound
 from logis.core.models import AuditEvent
 from logis.core.queries import count_of
+from logis.core.search import Fold, fold
 from logis.properties.models import Occupancy, Property, Resident, Unit
 
 HUNDRED = Decimal("100")
@@ -52,6 +54,21 @@ def primary_residents(unit_ids: Iterable[int]) -> dict[int, Resident]:
 def primary_occupancy(unit_ref: str = "pk") -> QuerySet[Occupancy]:
     """The primary occupancy of the outer query's unit (``unit_ref``), for subqueries and ``Exists``."""
     return Occupancy.objects.filter(unit=OuterRef(unit_ref), is_primary=True)
+
+
+def units_matching(*, property: Property, search: str) -> list[int]:
+    """The ids of the property's units whose number, or the name or email of a resident linked to them,
+    contains ``search``, accents and case ignored (one query). On PostgreSQL each side is found by its
+    trigram index (decision 0044), so a caller can hand the ids to an indexed ``unit_id IN (…)``."""
+    term = fold(search.strip())
+    by_number = Unit.objects.filter(property=property).filter(Contains(Fold("number"), term))
+    residents = Resident.objects.filter(property=property).filter(
+        Q(Contains(Fold("name"), term)) | Q(Contains(Fold("email"), term))
+    )
+    by_resident = Occupancy.objects.filter(resident__in=residents)
+    # No order on either side: SQLite refuses one inside a UNION (Unit's default order is its sort key).
+    numbers = by_number.order_by().values_list("pk", flat=True)
+    return list(numbers.union(by_resident.order_by().values_list("unit_id", flat=True)))
 
 
 def unit_list(*, property: Property) -> QuerySet[Unit]:

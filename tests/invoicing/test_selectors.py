@@ -262,3 +262,44 @@ def test_search_finds_residents_by_name_and_email_ignoring_accents_and_case(
 def test_search_ignores_accents_and_case_on_postgresql(prop: Property, varied: dict[str, Any]) -> None:
     """The same on PostgreSQL (unaccent), run by CI's PostgreSQL job."""
     _search_finds_residents_and_ignores_accents_and_case(prop, varied)
+
+
+def test_search_finds_every_invoice_of_a_unit_by_its_number_ignoring_case(
+    prop: Property, varied: dict[str, Any]
+) -> None:
+    open_invoice(
+        prop, number=40, title="Stationnement intérieur", unit=UnitFactory(property=prop, number="PH-12")
+    )
+    assert titles(prop, search="ph-12") == ["Stationnement intérieur"]
+    assert titles(prop, search="PH-1") == ["Stationnement intérieur"]
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize(
+    ("model", "column", "index"),
+    [
+        ("invoicing.Invoice", "title", "invoice_title_folded_trgm"),
+        ("properties.Unit", "number", "unit_number_folded_trgm"),
+        ("properties.Resident", "name", "resident_name_folded_trgm"),
+        ("properties.Resident", "email", "resident_email_folded_trgm"),
+    ],
+)
+def test_the_folded_search_can_use_its_trigram_index_on_postgresql(
+    db: None, model: str, column: str, index: str
+) -> None:
+    """What ``Fold`` writes is the expression the index was built on (migrations core 0002, invoicing 0011,
+    properties 0009): were they to differ, every search would fold every row again (decision 0044). With
+    scans that read every row made the planner's last resort, only the index can answer the condition."""
+    from django.apps import apps
+    from django.db import connection
+    from django.db.models.lookups import Contains
+
+    from logis.core.search import Fold
+
+    if connection.vendor != "postgresql":
+        pytest.skip("trigram indexes are PostgreSQL's; SQLite folds each row in Python")
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute("SET LOCAL enable_indexscan = off")
+    plan = apps.get_model(model).objects.filter(Contains(Fold(column), "reparation")).explain()
+    assert index in plan, plan

@@ -142,3 +142,19 @@ def test_one_time_zone_and_several_give_the_same_overdue() -> None:
     Property.objects.filter(pk__in=[p.pk for p in props]).update(timezone="America/Toronto")
     page, _ = _get(client, "/p/")
     assert page.count("200,50") == 3 and page.count("text-end amount text-danger") == 3
+
+
+def test_the_search_ignores_accents_and_case_and_finds_a_unit_by_two_characters() -> None:
+    user = UserFactory()
+    mine = _portfolio(2, user)
+    ResidentFactory(property=mine[0], name="Josée Côté", email="jc@example.com")
+    ResidentFactory(property=mine[1], name="Hélène Bélanger", email="HB@Example.com")
+    UnitFactory(property=mine[1], number="PH-12")
+    client = Client()
+    client.force_login(user)
+    assert "Josée Côté" in _get(client, "/p/?q=cote")[0]
+    assert "Josée Côté" in _get(client, "/p/?q=JOSEE COTE")[0]
+    assert "Hélène Bélanger" in _get(client, "/p/?q=belanger")[0]
+    assert "Hélène Bélanger" in _get(client, "/p/?q=hb@example")[0]
+    assert "Unité PH-12" in _get(client, "/p/?q=ph")[0]  # shorter than a trigram: case ignored
+    assert "Unité PH-12" in _get(client, "/p/?q=PH-12")[0]
