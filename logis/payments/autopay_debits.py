@@ -10,7 +10,7 @@ import logging
 from collections.abc import Mapping
 from typing import Any
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import translation
 from django.utils.translation import gettext as _
 
@@ -137,6 +137,17 @@ def record_intent(intent: Mapping[str, Any]) -> Payment | None:
     """Record a debit's PaymentIntent as its payment (pending, succeeded or failed), once whatever the
     order of the API's answer and the webhooks. None for a PaymentIntent that is not an autopay debit
     (Checkout's own, recorded by ``stripe_events``)."""
+    try:
+        return _record_intent(intent)
+    except IntegrityError:
+        # The other path (the API's answer or the webhook) inserted this intent's payment between our read
+        # and our insert: PostgreSQL's row locks (``_lock``) prevent it, SQLite's shared in-memory test
+        # database does not. The unique (provider_payment_id, kind) refused the second payment and rolled
+        # back our transaction (or savepoint); read again, now as an update of the payment that exists.
+        return _record_intent(intent)
+
+
+def _record_intent(intent: Mapping[str, Any]) -> Payment | None:
     metadata = intent.get("metadata") or {}
     try:
         debit_id = int(metadata.get("logis_autopay_debit") or 0)
