@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import datetime as dt
 import random
-import statistics
 import time
 from decimal import Decimal
 from typing import Any
@@ -142,33 +141,13 @@ def _residents(props: list[Any], units: int, rng: Any) -> None:
     Resident.objects.bulk_create(residents, batch_size=BATCH)
 
 
-def _timed_page(client: Any, url: str, requests: int, warmup: int) -> tuple[float, float, int]:
-    from django.db import connection
-    from django.test.utils import CaptureQueriesContext
-
-    from bench.__main__ import _ms, _p95, _timed
-
-    def page() -> object:
-        response = client.get(url)
-        if response.status_code != 200:
-            raise SystemExit(f"GET {url} answered {response.status_code}")
-        return response
-
-    for _ in range(warmup):
-        page()
-    with CaptureQueriesContext(connection) as ctx:
-        page()
-    queries = len(ctx.captured_queries)  # now: every request start empties the query log
-    samples = _timed(page, requests)
-    return _ms(statistics.median(samples)), _ms(_p95(samples)), queries
-
-
 def run_portfolio(*, properties: int, units: int, months: int, requests: int, warmup: int) -> str:
     from django.db import connection
     from django.test import Client
     from django.urls import reverse
 
     from bench.data import TZ, settle_database
+    from bench.growth import measure_page
     from logis.accounts.models import Membership, User
     from logis.core.permissions import Role
     from logis.properties.models import Property, Unit, natural_key
@@ -212,15 +191,15 @@ def run_portfolio(*, properties: int, units: int, months: int, requests: int, wa
     client = Client()
     client.force_login(manager)
     url = reverse("properties:list")
-    p50, p95, queries = _timed_page(client, url, requests, warmup)
+    p50, p95, queries = measure_page(client, url, requests, warmup)
     print(f"  « Mes propriétés »: p50 {p50:.1f} ms, p95 {p95:.1f} ms, {queries} queries")
-    s50, s95, _ = _timed_page(client, f"{url}?q={SEARCH}", requests, warmup)
+    s50, s95, _ = measure_page(client, f"{url}?q={SEARCH}", requests, warmup)
     print(f"  search « {SEARCH} » across {properties} properties: p50 {s50:.1f} ms, p95 {s95:.1f} ms")
     one = User.objects.create_user("bench-one-property@example.com", "bench-pw-123", language="fr")
     Membership.objects.create(user=one, property=props[0], role=Role.MANAGER)
     single = Client()
     single.force_login(one)
-    o50, _, _ = _timed_page(single, f"{url}?q={SEARCH}", requests, warmup)
+    o50, _, _ = measure_page(single, f"{url}?q={SEARCH}", requests, warmup)
     print(f"  the same search by a manager of one property: p50 {o50:.1f} ms")
     print("  target (PostgreSQL, 2 cores): p95 < 50 ms")
     return (
