@@ -129,15 +129,3 @@ def search_portfolio(*, properties: list[Property], query: str) -> SearchResults
         .order_by("name", "property__name", "pk")[:SEARCH_LIMIT]
     )
     return results
-    ids = [p.pk for p in properties]
-    results.units = list(
-        Unit.objects.filter(property__in=ids, number__icontains=query)
-        .select_related("property")
-        .order_by("property__name", "sort_key", "pk")[:SEARCH_LIMIT]
-    )
-    results.residents = list(
-        Resident.objects.filter(Q(name__icontains=query) | Q(email__icontains=query), property__in=ids)
-        .select_related("property")
-        .order_by("name", "property__name", "pk")[:SEARCH_LIMIT]
-    )
-    return results

@@ -63,7 +63,7 @@ KEYSET_ORDERS: dict[str, list[tuple[str, bool]]] = {
     "created": [("created_at", False), ("id", False)],
 }
 # What a row of the Factures list shows and its cursors read: without the four other dates, the description
-# and the people's ids, 25 rows are built in about half the time (decision 0043).
+# and the people's ids, 25 rows are built a sixth faster (2.33 -> 1.94 ms, decision 0043).
 LIST_COLUMNS = (
     "id",
     "property_id",
